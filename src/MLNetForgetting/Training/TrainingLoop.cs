@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MLNetForgetting.Persistence;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetForgetting.Training;
+
+/// <summary>Settings of one run of <see cref="TrainingLoop{TBatch}"/>.</summary>
+public sealed record TrainingLoopOptions
+{
+    /// <summary>Total number of updates T.</summary>
+    public long MaxSteps { get; init; } = 1000;
+    /// <summary>Seeds dropout and the per-step <see cref="Random"/> (masking, sampling): update n always draws the same numbers, so runs repeat and resume exactly.</summary>
+    public int Seed { get; init; }
+    /// <summary>Global gradient-norm clipping threshold; null for none.</summary>
+    public double? ClipNorm { get; init; }
+    /// <summary>Folder for <c>checkpoint.safetensors</c> (and <c>best.safetensors</c>); null for no checkpoints.</summary>
+    public string? CheckpointDirectory { get; init; }
+    /// <summary>Write a checkpoint every this many updates (0: only at the end and on cancellation).</summary>
+    public long CheckpointInterval { get; init; }
+    /// <summary>Continue from the checkpoint in <see cref="CheckpointDirectory"/> when there is one.</summary>
+    public bool Resume { get; init; }
+    /// <summary>Log a progress line every this many updates.</summary>
+    public long LogInterval { get; init; } = 50;
+    /// <summary>Run validation every this many updates (0: never).</summary>
+    public long ValidationInterval { get; init; }
+    /// <summary>Keep the weights with the lowest validation "loss" in <c>best.safetensors</c> ([AF] §1.4 keeps the best forgetting checkpoint).</summary>
+    public bool KeepBestCheckpoint { get; init; }
+    /// <summary>Turn on autograd anomaly detection to find the first operation that produced a non-finite value (slow).</summary>
+    public bool DetectAnomaly { get; init; }
+    /// <summary>Name shown in progress and logs.</summary>
+    public string Phase { get; init; } = "train";
+
+    public void Validate()
+    {
+        if (MaxSteps <= 0) throw new ArgumentOutOfRangeException(nameof(MaxSteps), MaxSteps, "MaxSteps must be positive.");
+        if (ClipNorm is <= 0) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "ClipNorm must be positive or null.");
+        if (CheckpointInterval < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "CheckpointInterval must be >= 0.");
+        if (LogInterval <= 0) throw new ArgumentOutOfRangeException(nameof(LogInterval), LogInterval, "LogInterval must be positive.");
+        if (ValidationInterval < 0) throw new ArgumentOutOfRangeException(nameof(ValidationInterval), ValidationInterval, "ValidationInterval must be >= 0.");
+    }
+}
+
+/// <summary>What one update gives the loop: the loss to minimise and how many tokens it covered.</summary>
+public readonly record struct StepOutput(Tensor Loss, long Tokens);
+
+/// <summary>What the loop gives a step: the update number and generators seeded from (seed, update).</summary>
+public sealed record StepContext(long Step, Random Random);
+
+/// <summary>
+/// The one training loop that every trainer parameterises: which parameters train (the
+/// <see cref="AdamEF"/> groups), which loss applies (the step function), and what happens after an
+/// update (a hook; active forgetting resets the embeddings there). Each update runs in its own
+/// dispose scope; losses and gradients are checked for NaN/Inf before anything is applied;
+/// checkpoints are single files written atomically and resume exactly.
+/// </summary>
+public sealed class TrainingLoop<TBatch>
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string BestFile = "best.safetensors";
+    private const string ModelPrefix = "model.";
+    private const string OptimizerPrefix = "optim.";
+
+    private readonly nn.Module model;
+    private readonly AdamEF optimizer;
+    private readonly TrainingLoopOptions options;
+    private double bestValidationLoss = double.PositiveInfinity;
+
+    public TrainingLoop(nn.Module model, AdamEF optimizer, TrainingLoopOptions options)
+    {
+        options.Validate();
+        this.model = model;
+        this.optimizer = optimizer;
+        this.options = options;
+    }
+
+    public TrainingHistory History { get; private set; } = new();
+    /// <summary>Receives one line every <see cref="TrainingLoopOptions.LogInterval"/> updates and on notable events.</summary>
+    public Action<string>? Log { get; init; }
+    public IProgress<TrainingProgress>? Progress { get; init; }
+    /// <summary>Called after update n has been applied (inside no_grad).</summary>
+    public Action<long>? AfterUpdate { get; init; }
+    /// <summary>Held-out evaluation, called in eval mode under no_grad; a "loss" entry drives best-checkpoint keeping.</summary>
+    public Func<long, IReadOnlyDictionary<string, double>>? Validate { get; init; }
+    /// <summary>Extra strings stored in checkpoints (e.g. the trainer's configuration).</summary>
+    public Func<IReadOnlyDictionary<string, string>>? CheckpointMetadata { get; init; }
+    /// <summary>The update the run resumed from (0 for a fresh run).</summary>
+    public long ResumedFromStep { get; private set; }
+    /// <summary>Step of the weights in <c>best.safetensors</c>, if any.</summary>
+    public long? BestStep { get; private set; }
+
+    public void RecordEvent(long step, string kind, string? detail = null)
+    {
+        History.Events.Add(new TrainingEvent(step, kind, detail));
+        Log?.Invoke($"{options.Phase}: {kind} after update {step}{(detail is null ? "" : ": " + detail)}");
+    }
+
+    /// <summary>Mixes the run seed and the update number into one 32-bit seed.</summary>
+    public static int StepSeed(int seed, long step)
+    {
+        ulong x = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xBF58476D1CE4E5B9UL;
+        x ^= x >> 31; x *= 0x94D049BB133111EBUL; x ^= x >> 29;
+        return (int)(x & 0x7FFFFFFF);
+    }
+
+    /// <summary>
+    /// Runs updates until <see cref="TrainingLoopOptions.MaxSteps"/>, drawing batches from
+    /// <paramref name="epochs"/> (epoch e must always yield the same sequence, so resume can skip to
+    /// where the checkpoint stopped).
+    /// </summary>
+    public TrainingHistory Run(Func<int, IEnumerable<TBatch>> epochs, Func<TBatch, StepContext, StepOutput> step, CancellationToken cancellationToken = default)
+    {
+        long n = 0; int epoch = 0; long batchInEpoch = 0;
+        if (options.Resume && options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
+        {
+            (n, epoch, batchInEpoch) = LoadCheckpoint(Path.Combine(dir, CheckpointFile));
+            ResumedFromStep = n;
+            Log?.Invoke($"{options.Phase}: resumed from update {n} (epoch {epoch}, batch {batchInEpoch})");
+        }
+
+        var watch = Stopwatch.StartNew();
+        double smoothedStepSeconds = 0, smoothedTokensPerSecond = 0;
+        long startStep = n;
+        model.train();
+        using var anomaly = options.DetectAnomaly ? autograd.detect_anomaly(true) : null;
+        while (n < options.MaxSteps)
+        {
+            long yielded = 0, toSkip = batchInEpoch; // non-zero only when resuming mid-epoch
+            foreach (var batch in epochs(epoch))
+            {
+                yielded++;
+                if (yielded <= toSkip) continue; // resume: replay the epoch up to where the checkpoint stopped
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    SaveCheckpointIfConfigured(n, epoch, batchInEpoch);
+                    Log?.Invoke($"{options.Phase}: cancelled after update {n}; checkpoint written");
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                long update = n + 1;
+                var stepWatch = Stopwatch.StartNew();
+                double loss; long tokens;
+                using (var scope = NewDisposeScope())
+                {
+                    int stepSeed = StepSeed(options.Seed, update);
+                    manual_seed(stepSeed); // dropout masks depend only on (seed, update)
+                    var output = step(batch, new StepContext(update, new Random(stepSeed)));
+                    loss = output.Loss.item<float>();
+                    tokens = output.Tokens;
+                    if (!double.IsFinite(loss))
+                        throw Diverged(update, $"the loss is {loss}");
+                    optimizer.ZeroGrad();
+                    output.Loss.backward();
+                    double norm = nn.utils.clip_grad_norm_(optimizer.AllParameters, options.ClipNorm ?? double.PositiveInfinity);
+                    if (!double.IsFinite(norm))
+                        throw Diverged(update, $"the gradient norm is {norm}{NonFiniteGradients()}");
+                    optimizer.Step(update);
+                    n = update;
+                    batchInEpoch++;
+                    using (no_grad()) AfterUpdate?.Invoke(n);
+                }
+
+                double seconds = stepWatch.Elapsed.TotalSeconds;
+                smoothedStepSeconds = smoothedStepSeconds == 0 ? seconds : 0.9 * smoothedStepSeconds + 0.1 * seconds;
+                double tps = tokens / Math.Max(seconds, 1e-9);
+                smoothedTokensPerSecond = smoothedTokensPerSecond == 0 ? tps : 0.9 * smoothedTokensPerSecond + 0.1 * tps;
+                var rates = optimizer.Groups.ToDictionary(g => g.Name, g => g.LearningRate);
+                History.Steps.Add(new StepRecord(n, loss, tps, rates));
+                var eta = TimeSpan.FromSeconds(smoothedStepSeconds * (options.MaxSteps - n));
+                var progress = new TrainingProgress(options.Phase, n, options.MaxSteps, loss, smoothedTokensPerSecond, watch.Elapsed, eta, rates);
+                Progress?.Report(progress);
+                if (n % options.LogInterval == 0 || n == options.MaxSteps || n == startStep + 1) Log?.Invoke(progress.ToString());
+
+                if (options.ValidationInterval > 0 && Validate is not null && (n % options.ValidationInterval == 0 || n == options.MaxSteps))
+                    RunValidation(n);
+                if (options.CheckpointInterval > 0 && n % options.CheckpointInterval == 0 && n < options.MaxSteps)
+                    SaveCheckpointIfConfigured(n, epoch, batchInEpoch);
+                if (n >= options.MaxSteps) break;
+            }
+            if (n >= options.MaxSteps) break;
+            if (yielded == 0) throw new InvalidOperationException($"{options.Phase}: the training data yielded no batch (epoch {epoch}); check that the input has non-empty text.");
+            epoch++;
+            batchInEpoch = 0;
+        }
+        SaveCheckpointIfConfigured(n, epoch, batchInEpoch);
+        model.train();
+        return History;
+    }
+
+    private void RunValidation(long n)
+    {
+        IReadOnlyDictionary<string, double> metrics;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            metrics = Validate!(n);
+        }
+        finally { model.train(); }
+        History.Validations.Add(new ValidationRecord(n, metrics));
+        Log?.Invoke($"{options.Phase}: validation after update {n}: " + string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+        if (options.KeepBestCheckpoint && options.CheckpointDirectory is { } dir && metrics.TryGetValue("loss", out var vl) && vl < bestValidationLoss)
+        {
+            bestValidationLoss = vl;
+            BestStep = n;
+            var meta = new Dictionary<string, string> { ["mlnf.kind"] = "best-weights", ["mlnf.step"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            AtomicFile.Write(Path.Combine(dir, BestFile), s => SafeTensors.Write(s, ModelTensors(), meta));
+        }
+    }
+
+    /// <summary>Copies the weights kept in <c>best.safetensors</c> into the model; false when there are none.</summary>
+    public bool LoadBestWeights()
+    {
+        if (options.CheckpointDirectory is not { } dir || !File.Exists(Path.Combine(dir, BestFile))) return false;
+        var tensors = SafeTensors.Read(File.ReadAllBytes(Path.Combine(dir, BestFile)), out _, BestFile);
+        try { CopyIntoModel(tensors, ""); }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        return true;
+    }
+
+    private TrainingDivergedException Diverged(long update, string what)
+    {
+        string kept = options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile))
+            ? $" The last good checkpoint is kept at {Path.Combine(dir, CheckpointFile)}." : "";
+        return new TrainingDivergedException(update,
+            $"{options.Phase}: training diverged at update {update}: {what}. Nothing from this update was applied.{kept} Lower the learning rate, enable clipping, or set DetectAnomaly to find the first non-finite value.");
+    }
+
+    private string NonFiniteGradients()
+    {
+        var names = new List<string>();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            var g = p.grad;
+            if (g is null) continue;
+            using var finite = g.isfinite().all();
+            if (!finite.item<bool>()) names.Add(name);
+            if (names.Count == 5) break;
+        }
+        return names.Count == 0 ? "" : " (non-finite gradients in " + string.Join(", ", names) + ")";
+    }
+
+    private IEnumerable<KeyValuePair<string, Tensor>> ModelTensors() =>
+        model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter));
+
+    private static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private sealed record LoopState(long Step, int Epoch, long BatchInEpoch, int Seed, Dictionary<string, long> GroupSteps, double BestValidationLoss, long? BestStep, TrainingHistory History);
+
+    private void SaveCheckpointIfConfigured(long n, int epoch, long batchInEpoch)
+    {
+        if (options.CheckpointDirectory is not { } dir || n == 0) return;
+        var state = new LoopState(n, epoch, batchInEpoch, options.Seed, optimizer.StepCounts(), bestValidationLoss, BestStep, History);
+        var meta = new Dictionary<string, string>
+        {
+            ["mlnf.kind"] = "training-checkpoint",
+            ["mlnf.loop"] = JsonSerializer.Serialize(state, StateJson),
+        };
+        if (CheckpointMetadata?.Invoke() is { } extra) foreach (var kv in extra) meta[kv.Key] = kv.Value;
+        var tensors = ModelTensors().Select(kv => new KeyValuePair<string, Tensor>(ModelPrefix + kv.Key, kv.Value))
+            .Concat(optimizer.StateTensors().Select(kv => new KeyValuePair<string, Tensor>(OptimizerPrefix + kv.Key, kv.Value)));
+        AtomicFile.Write(Path.Combine(dir, CheckpointFile), s => SafeTensors.Write(s, tensors, meta));
+    }
+
+    /// <summary>Reads the metadata strings of a checkpoint without loading it.</summary>
+    public static IReadOnlyDictionary<string, string> ReadCheckpointMetadata(string path)
+    {
+        var tensors = SafeTensors.Read(File.ReadAllBytes(path), out var meta, path);
+        foreach (var t in tensors.Values) t.Dispose();
+        return meta;
+    }
+
+    private (long Step, int Epoch, long BatchInEpoch) LoadCheckpoint(string path)
+    {
+        var tensors = SafeTensors.Read(File.ReadAllBytes(path), out var meta, path);
+        try
+        {
+            if (!meta.TryGetValue("mlnf.loop", out var json) || JsonSerializer.Deserialize<LoopState>(json, StateJson) is not { } state)
+                throw new InvalidDataException($"{path} is not a training checkpoint (no loop state).");
+            if (state.Seed != options.Seed)
+                throw new InvalidOperationException($"The checkpoint in {path} was written by a run with seed {state.Seed}; this run has seed {options.Seed}. Resume with the same seed or start a new checkpoint folder.");
+            CopyIntoModel(tensors, ModelPrefix);
+            var optimizerState = tensors.Where(kv => kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[OptimizerPrefix.Length..], kv => kv.Value);
+            optimizer.LoadState(optimizerState, state.GroupSteps);
+            History = state.History;
+            bestValidationLoss = state.BestValidationLoss;
+            BestStep = state.BestStep;
+            return (state.Step, state.Epoch, state.BatchInEpoch);
+        }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+    }
+
+    private void CopyIntoModel(IReadOnlyDictionary<string, Tensor> tensors, string prefix)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!tensors.TryGetValue(prefix + name, out var t))
+                throw new InvalidDataException($"The checkpoint has no tensor for parameter '{name}'; it was written for another model.");
+            if (!t.shape.SequenceEqual(p.shape))
+                throw new InvalidDataException($"The checkpoint's '{name}' has shape [{string.Join(",", t.shape)}]; the model needs [{string.Join(",", p.shape)}].");
+            p.copy_(t);
+        }
+    }
+}
