@@ -427,10 +427,13 @@ public sealed class SubwordTokenizer
         }
         var tokenToId = new Dictionary<string, int>(tokenizer.Vocabulary, StringComparer.Ordinal);
         int baseSize = tokenizer.Vocabulary.Values.DefaultIfEmpty(-1).Max() + 1;
-        int? Known(int id) => id >= 0 && id < baseSize ? id : null;
+        // Microsoft.ML.Tokenizers reports bos/eos id 1 when the model has none (id <= 0), so a role only
+        // counts if the piece at that id really is the role's token.
+        int? Known(int id, string token) => tokenToId.TryGetValue(token, out int actual) && actual == id ? id : null;
         var specials = AppendMissingSpecials(baseSize, tokenToId,
-            Known(tokenizer.BeginningOfSentenceId), Lookup(tokenToId, SpecialTokens.Pad),
-            Known(tokenizer.EndOfSentenceId), Known(tokenizer.UnknownId), Lookup(tokenToId, SpecialTokens.Mask), out int vocabSize);
+            Known(tokenizer.BeginningOfSentenceId, tokenizer.BeginningOfSentenceToken), Lookup(tokenToId, SpecialTokens.Pad),
+            Known(tokenizer.EndOfSentenceId, tokenizer.EndOfSentenceToken), Known(tokenizer.UnknownId, tokenizer.UnknownToken),
+            Lookup(tokenToId, SpecialTokens.Mask), out int vocabSize);
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
         {
             [SentencePieceFile] = bytes,

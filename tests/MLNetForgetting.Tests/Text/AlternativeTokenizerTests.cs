@@ -66,11 +66,58 @@ public sealed class AlternativeTokenizerTests
         Assert.ThrowsExactly<InvalidDataException>(() => SubwordTokenizer.FromBertVocab(new MemoryStream(Encoding.UTF8.GetBytes("the\ncat\n"))));
     }
 
+    // A minimal SentencePiece BPE ModelProto written by hand (no model file is available offline and
+    // Microsoft.ML.Tokenizers cannot train one). Field numbers from sentencepiece_model.proto.
+    private static byte[] Varint(ulong value)
+    {
+        var bytes = new List<byte>();
+        do { byte b = (byte)(value & 0x7F); value >>= 7; bytes.Add(value == 0 ? b : (byte)(b | 0x80)); } while (value != 0);
+        return [.. bytes];
+    }
+    private static byte[] Message(int field, byte[] payload) => [.. Varint((ulong)(field << 3 | 2)), .. Varint((ulong)payload.Length), .. payload];
+    private static byte[] Number(int field, long value) => [.. Varint((ulong)(field << 3)), .. Varint((ulong)value)];
+    private static byte[] Float(int field, float value) => [.. Varint((ulong)(field << 3 | 5)), .. BitConverter.GetBytes(value)];
+
+    private static byte[] SentencePieceBpeModel()
+    {
+        // type: 1 normal, 2 unknown, 3 control. In BPE models a higher score merges first.
+        (string Piece, float Score, int Type)[] pieces =
+        [
+            ("<unk>", 0, 2), ("<s>", 0, 3), ("</s>", 0, 3),
+            ("\u2581", -10, 1), ("l", -11, 1), ("o", -12, 1), ("w", -13, 1), ("e", -14, 1), ("r", -15, 1),
+            ("lo", -1, 1), ("\u2581lo", -2, 1), ("\u2581low", -3, 1), ("er", -4, 1),
+        ];
+        var model = new List<byte>();
+        foreach (var (piece, score, type) in pieces)
+            model.AddRange(Message(1, [.. Message(1, Encoding.UTF8.GetBytes(piece)), .. Float(2, score), .. Number(3, type)]));
+        // TrainerSpec: model_type BPE (2), unk 0, bos 1, eos 2, pad -1 (none).
+        model.AddRange(Message(2, [.. Number(3, 2), .. Number(40, 0), .. Number(41, 1), .. Number(42, 2), .. Number(43, -1)]));
+        // NormalizerSpec: add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces.
+        model.AddRange(Message(3, [.. Number(3, 1), .. Number(4, 1), .. Number(5, 1)]));
+        return [.. model];
+    }
+
+    [TestMethod]
+    public void SentencePieceBpeModelEncodesAndAppendsMissingRoles()
+    {
+        var tokenizer = SubwordTokenizer.FromSentencePiece(new MemoryStream(SentencePieceBpeModel()));
+        Assert.AreEqual("sentencepiece", tokenizer.Kind);
+        CollectionAssert.AreEqual(new[] { 11, 11, 12 }, tokenizer.EncodeToIds("low lower"));
+        Assert.AreEqual("low lower", tokenizer.Decode(tokenizer.EncodeToIds("low lower")));
+        // <unk>, <s>, </s> come from the model; <pad> and <mask> are appended after its 13 pieces.
+        Assert.AreEqual((1, 13, 2, 0, 14), (tokenizer.BosId, tokenizer.PadId, tokenizer.EosId, tokenizer.UnkId, tokenizer.MaskId));
+        Assert.AreEqual(15, tokenizer.VocabSize);
+        // Each segment gets the dummy-prefix space, so "er" alone is "▁" + "er".
+        CollectionAssert.AreEqual(new[] { 1, 11, 2, 2, 3, 12, 2 }, tokenizer.EncodePair("low", "er", 16));
+        Assert.Contains(tokenizer.UnkId, tokenizer.EncodeToIds("low zzz"));
+        var rebuilt = SubwordTokenizer.FromFiles(tokenizer.ToFiles());
+        Assert.AreEqual(tokenizer.Fingerprint, rebuilt.Fingerprint);
+        CollectionAssert.AreEqual(tokenizer.EncodeToIds("lower low"), rebuilt.EncodeToIds("lower low"));
+    }
+
     [TestMethod]
     public void CorruptSentencePieceStreamGivesAClearError()
     {
-        // No SentencePiece model file is available offline, and Microsoft.ML.Tokenizers cannot train one,
-        // so only the failure path is tested here.
         var error = Assert.ThrowsExactly<InvalidDataException>(() => SubwordTokenizer.FromSentencePiece(new MemoryStream([0x0A, 0xFF, 0xFF, 0x01, 0x02])));
         StringAssert.Contains(error.Message, "SentencePiece");
     }
