@@ -25,7 +25,7 @@ namespace MLNetForgetting.Text;
 /// </list>
 /// <para>Special tokens are never produced by <see cref="EncodeToIds"/> (text "&lt;mask&gt;" is encoded
 /// as ordinary characters) and are always skipped by <see cref="Decode"/>.</para>
-/// <para>Instances are immutable; encoding is safe to call from several threads.</para>
+/// <para>Instances are immutable. Microsoft.ML.Tokenizers locks its BPE word cache, so concurrent encoding is expected to be safe; it is not stress-tested here.</para>
 /// </remarks>
 public sealed class SubwordTokenizer
 {
