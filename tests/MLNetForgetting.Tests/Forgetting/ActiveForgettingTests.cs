@@ -1,6 +1,7 @@
 using MLNetForgetting.Forgetting;
 using MLNetForgetting.Modeling;
 using MLNetForgetting.Tests.Text;
+using MLNetForgetting.Tests.Training;
 using MLNetForgetting.Text;
 using MLNetForgetting.Training;
 using TorchSharp;
