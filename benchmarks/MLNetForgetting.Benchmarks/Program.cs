@@ -1,0 +1,18 @@
+// Benchmarks of MLNetForgetting: one verb per benchmark. Each prints one result line and appends a
+// JSON line to benchmarks/results/results.jsonl; docs/benchmarks.md shows the latest figures.
+//
+//   dotnet run -c Release --project benchmarks/MLNetForgetting.Benchmarks -- <verb> [options]
+using MLNetForgetting.Benchmarks;
+
+var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["tokenizer"] = TokenizerThroughput.Run,
+    ["forgetting-overhead"] = ForgettingOverhead.Run,
+};
+if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine("usage: MLNetForgetting.Benchmarks <verb> [options]; verbs: " + string.Join(", ", verbs.Keys));
+    return 2;
+}
+try { return run(args[1..]); }
+catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
