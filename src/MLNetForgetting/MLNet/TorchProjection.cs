@@ -26,8 +26,8 @@ namespace MLNetForgetting.MLNet;
 /// Seeding: the estimator registers its own host with the <see cref="MLContext"/>; that host's
 /// <c>Rand</c> is derived from the seed passed to <c>new MLContext(seed)</c> (and from how many hosts
 /// were registered before it), so a fixed MLContext seed and pipeline give the same weights.
-/// <see cref="Options.Seed"/> overrides it. The seed drives both the torch generator used to
-/// initialise the weights and the minibatch sampling.
+/// <see cref="Options.Seed"/> overrides it. The seed drives both the weight initialisation and
+/// the minibatch sampling.
 /// </remarks>
 public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjectionTransformer>
 {
@@ -95,7 +95,6 @@ public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjection
 
         int seed = _options.Seed ?? Host.Rand.Next();
         var rng = new Random(seed);
-        var generator = new torch.Generator((ulong)seed, torch.CPU);
         int n = data.Count, d = inputSize, k = _options.OutputSize;
         var flat = new float[n * d];
         for (int r = 0; r < n; r++) data.Vectors(0)[r].CopyTo(flat, r * d);
@@ -107,10 +106,10 @@ public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjection
             // Parameter takes over the tensor's native handle, so only the parameters need disposing.
             var parameters = new[]
             {
-                InitUniform(new long[] { k, d }, d, generator, device), // encoder weight W
-                InitUniform(new long[] { k }, d, generator, device),    // encoder bias b
-                InitUniform(new long[] { d, k }, k, generator, device), // decoder weight D
-                InitUniform(new long[] { d }, k, generator, device),    // decoder bias c
+                InitUniform(new long[] { k, d }, d, rng, device), // encoder weight W
+                InitUniform(new long[] { k }, d, rng, device),    // encoder bias b
+                InitUniform(new long[] { d, k }, k, rng, device), // decoder weight D
+                InitUniform(new long[] { d }, k, rng, device),    // decoder bias c
             }.Select(t => new TorchSharp.Modules.Parameter(t, requires_grad: true)).ToArray();
             try
             {
@@ -139,18 +138,19 @@ public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjection
         }
         ch.Info($"TorchProjection: {losses.Count} steps, loss {(losses.Count > 0 ? $"{losses[0]:G4} -> {losses[^1]:G4}" : "n/a")}");
         var config = new TorchProjectionTransformer.Config(_options.InputColumnName, _options.OutputColumnName, d, k, _options.BatchSize, _options.Device);
-        try { return new TorchProjectionTransformer(Host, config, encW, encB, losses); }
+        try { return new TorchProjectionTransformer(Host, config, encW, encB, losses) { TrainingSeed = seed }; }
         finally { encW.Dispose(); encB.Dispose(); }
     }
 
-    // PyTorch's nn.Linear default range, drawn from our seeded generator (not the global torch seed,
-    // which other threads may be using).
-    private static Tensor InitUniform(long[] shape, int fanIn, torch.Generator generator, Device device)
+    // PyTorch's nn.Linear default range U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in managed code:
+    // TorchSharp 0.107's nn.init.uniform_ ignores its generator argument, and the global torch seed is
+    // shared with every other thread.
+    private static Tensor InitUniform(long[] shape, int fanIn, Random rng, Device device)
     {
         double bound = 1.0 / Math.Sqrt(fanIn);
-        using var t = torch.empty(shape, dtype: ScalarType.Float32);
-        torch.nn.init.uniform_(t, -bound, bound, generator);
-        return t.to(device);
+        var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
+        return torch.tensor(values, shape, device: device);
     }
 }
 
@@ -159,7 +159,7 @@ public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjection
 /// inside ML.NET model zips as <c>weights.safetensors</c> (<c>encoder.weight</c> [out, in],
 /// <c>encoder.bias</c> [out]) and <c>config.json</c>.
 /// </summary>
-public sealed class TorchProjectionTransformer : TorchRowTransformer, IDisposable
+public sealed class TorchProjectionTransformer : TorchRowTransformer
 {
     internal const string LoaderSignature = "MlnfTorchProjection";
     internal const string Component = "MLNetForgetting.TorchProjection";
@@ -211,6 +211,9 @@ public sealed class TorchProjectionTransformer : TorchRowTransformer, IDisposabl
 
     /// <summary>Loss per training step of the fit that produced this transformer (empty after a load: not saved).</summary>
     public IReadOnlyList<float> TrainingLosses { get; }
+
+    /// <summary>The seed the fit used (null after a load: not saved).</summary>
+    public int? TrainingSeed { get; internal init; }
 
     /// <summary>Input vector length.</summary>
     public int InputSize => _config.InputSize;
@@ -279,12 +282,5 @@ public sealed class TorchProjectionTransformer : TorchRowTransformer, IDisposabl
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
-    }
-
-    /// <summary>Releases the weight tensors.</summary>
-    public void Dispose()
-    {
-        _weight.Dispose();
-        _bias.Dispose();
     }
 }

@@ -24,6 +24,11 @@ namespace MLNetForgetting.MLNet;
 /// (safe when the forward pass mutates no module state, e.g. an eval-mode module without buffers
 /// updated in forward). Every call runs inside <c>torch.NewDisposeScope()</c> and <c>torch.no_grad()</c>,
 /// both of which are per thread.</para>
+/// <para><b>Not IDisposable, on purpose.</b> A <c>PredictionEngine</c> owns its transformer by default
+/// (<c>PredictionEngineOptions.OwnsTransformer</c> = true) and disposes it, and a
+/// <c>TransformerChain</c> disposes its parts; one engine going away would free the weights under every
+/// other engine sharing the model. Torch tensors held by a transformer are released by TorchSharp's
+/// finalizers when the transformer is collected.</para>
 /// </remarks>
 public abstract class TorchRowTransformer : ITransformer
 {

@@ -178,9 +178,15 @@ public sealed class PersistenceTests
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Update)) breakIt(zip);
         var ml = new MLContext();
         var thrown = Assert.Throws<Exception>(() => ml.Model.Load(path, out _));
+        // ML.NET invokes loaders by reflection: the chain's loader, then ours.
+        Assert.IsInstanceOfType<System.Reflection.TargetInvocationException>(thrown);
         var ours = ModelLoadErrors.Find(thrown);
         Assert.IsNotNull(ours, $"no ModelFormatException in the chain: {thrown}");
-        File.AppendAllText(Path.Combine(Path.GetTempPath(), "mlnf-toplevel.txt"), $"{thrown.GetType().FullName}: {thrown.Message} || {thrown.InnerException?.GetType().FullName}: {thrown.InnerException?.Message}\n");
+        StringAssert.Contains(thrown.ToString(), ours.Message, "the logged exception should carry our message");
+        Assert.AreEqual("MLNetForgetting.TorchProjection", ours.Component);
+        // LoadChecked surfaces the same error unwrapped.
+        var direct = Assert.ThrowsExactly<ModelFormatException>(() => ml.Model.LoadChecked(path, out _));
+        Assert.AreEqual(ours.Message, direct.Message);
         return ours;
     }
 
