@@ -8,7 +8,7 @@ public static class ChildProcess
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
     /// <summary>Runs <c>dotnet MLNetForgetting.Tests.dll child <paramref name="action"/> <paramref name="args"/></c>.</summary>
-    public static Result Run(string action, IEnumerable<string> args, TimeSpan? timeout = null)
+    public static Result Run(string action, IEnumerable<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         string assembly = typeof(ChildProcess).Assembly.Location;
         var psi = new ProcessStartInfo(DotnetHost())
@@ -18,6 +18,8 @@ public static class ChildProcess
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(assembly)!,
         };
+        if (environment is not null)
+            foreach (var (key, value) in environment) psi.Environment[key] = value; // null removes the variable
         psi.ArgumentList.Add(assembly);
         psi.ArgumentList.Add("child");
         psi.ArgumentList.Add(action);
@@ -35,9 +37,12 @@ public static class ChildProcess
     }
 
     /// <summary>Like <see cref="Run"/> but fails the test on a non-zero exit code, showing the child's output.</summary>
-    public static Result RunChecked(string action, params string[] args)
+    public static Result RunChecked(string action, params string[] args) => RunChecked(action, args, environment: null);
+
+    /// <summary><see cref="RunChecked(string, string[])"/> with extra (or, for null values, removed) environment variables.</summary>
+    public static Result RunChecked(string action, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment)
     {
-        var r = Run(action, args);
+        var r = Run(action, args, environment: environment);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"Child action '{action}' exited with {r.ExitCode}.\nstdout:\n{r.StdOut}\nstderr:\n{r.StdErr}");
         return r;

@@ -1,4 +1,5 @@
 using MLNetForgetting.Runtime;
+using MLNetForgetting.Tests.Infrastructure;
 using TorchSharp;
 
 namespace MLNetForgetting.Tests.Runtime;
@@ -36,13 +37,28 @@ public sealed class TorchRuntimeTests
     }
 
     [TestMethod]
-    public void Threads_follow_the_environment_variable_in_a_fresh_process_else_processor_count()
+    public void Threads_default_to_processor_count_and_follow_MLNF_TORCH_THREADS()
     {
-        // The thread count is set once per process, so check it where we control the environment.
-        int expected = Environment.GetEnvironmentVariable(TorchRuntime.ThreadsVariable) is { Length: > 0 } v ? int.Parse(v) : Environment.ProcessorCount;
+        // The count is set once per process, so each setting gets a fresh process.
+        var byDefault = ChildProcess.RunChecked("torch-threads", Array.Empty<string>(),
+            new Dictionary<string, string?> { [TorchRuntime.ThreadsVariable] = null });
+        Assert.AreEqual($"{Environment.ProcessorCount} {Environment.ProcessorCount}", byDefault.StdOut.Trim());
+        var one = ChildProcess.RunChecked("torch-threads", Array.Empty<string>(),
+            new Dictionary<string, string?> { [TorchRuntime.ThreadsVariable] = "1" });
+        Assert.AreEqual("1 1", one.StdOut.Trim());
+        var bad = ChildProcess.Run("torch-threads", Array.Empty<string>(),
+            environment: new Dictionary<string, string?> { [TorchRuntime.ThreadsVariable] = "many" });
+        Assert.AreNotEqual(0, bad.ExitCode);
+        StringAssert.Contains(bad.StdErr, "MLNF_TORCH_THREADS='many' is not a positive integer");
+    }
+
+    /// <summary>Prints "&lt;TorchRuntime.IntraOpThreads&gt; &lt;torch.get_num_threads()&gt;".</summary>
+    [ChildAction("torch-threads")]
+    public static int PrintThreads(string[] args)
+    {
         TorchRuntime.EnsureInitialized();
-        Assert.AreEqual(expected, TorchRuntime.IntraOpThreads);
-        Assert.AreEqual(expected, torch.get_num_threads());
+        Console.WriteLine($"{TorchRuntime.IntraOpThreads} {torch.get_num_threads()}");
+        return 0;
     }
 }
 
