@@ -54,6 +54,21 @@ public sealed class PersistenceTests
     }
 
     [TestMethod]
+    public void Loaded_model_saves_again_with_identical_entries()
+    {
+        var ml = new MLContext();
+        var loaded = ml.Model.Load(_zip, out var schema);
+        string again = _dir.File("again.zip");
+        ml.Model.Save(loaded, schema, again);
+        using var a = ZipFile.OpenRead(_zip);
+        using var b = ZipFile.OpenRead(again);
+        foreach (var name in new[] { ComponentArchive.ManifestEntry, "weights.safetensors", "config.json" })
+            CollectionAssert.AreEqual(Read(a.GetEntry(ComponentDir(a) + name)!), Read(b.GetEntry(ComponentDir(b) + name)!), name);
+        var rows = ProjectionFixture.Rows(5, seed: 4);
+        ProjectionFixture.AssertClose(ProjectionFixture.Project(_ml, _model, rows), ProjectionFixture.Project(ml, ml.Model.Load(again, out _), rows), 1e-6, "reloaded twice");
+    }
+
+    [TestMethod]
     public void Zip_holds_manifest_weights_and_config()
     {
         using var zip = ZipFile.OpenRead(_zip);
