@@ -1,0 +1,22 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetForgetting.MLNet;
+
+/// <summary>Streams one text column of an <see cref="IDataView"/> through a cursor: the corpus never has to fit in memory.</summary>
+public static class DataViewText
+{
+    /// <summary>The values of <paramref name="column"/>, read lazily; a new enumeration opens a new cursor.</summary>
+    public static IEnumerable<string?> Read(IDataView data, string column)
+    {
+        var col = data.Schema[column];
+        using var cursor = data.GetRowCursor(new[] { col });
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(col);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            yield return value.ToString();
+        }
+    }
+}

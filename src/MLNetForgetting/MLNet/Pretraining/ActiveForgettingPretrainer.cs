@@ -1,0 +1,207 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNetForgetting.Forgetting;
+using MLNetForgetting.Modeling;
+using MLNetForgetting.Runtime;
+using MLNetForgetting.Text;
+using MLNetForgetting.Training;
+using TorchSharp;
+
+namespace MLNetForgetting.MLNet.Pretraining;
+
+/// <summary>
+/// Pretrains a RoBERTa-style masked language model on a text column, with active forgetting
+/// (Chen et al. 2023): the token embeddings are reset every <see cref="Options.ResetInterval"/>
+/// updates so that the body learns to work with embeddings it has never seen. ResetInterval = 0 is
+/// standard pretraining on identical code. Trains a byte-level BPE vocabulary first when no
+/// tokenizer is given. The fitted <see cref="LanguageModelTransformer"/> adds a mean-pooled sentence
+/// embedding column.
+/// </summary>
+public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModelTransformer>
+{
+    /// <summary>Settings of <see cref="ActiveForgettingPretrainer"/>. Defaults follow the paper where it applies at CPU scale (methods.md §1.3, §1.5).</summary>
+    public sealed class Options
+    {
+        /// <summary>Input: a String column of raw text (role "text"). Null, empty and whitespace-only rows are skipped in training and counted in the log.</summary>
+        public string InputColumnName = "Text";
+        /// <summary>Output: the sentence embedding, a vector of Single of the model width (mean of the last hidden states over real tokens).</summary>
+        public string OutputColumnName = "Features";
+        /// <summary>Model size preset: "Tiny" (tests), "Small" (CPU experiments), "Base" (RoBERTa-base dimensions).</summary>
+        public string ModelPreset = "Small";
+        /// <summary>Overrides the preset's hidden size when set.</summary>
+        public int? HiddenSize;
+        /// <summary>Overrides the preset's number of layers when set.</summary>
+        public int? NumLayers;
+        /// <summary>Overrides the preset's number of attention heads when set.</summary>
+        public int? NumAttentionHeads;
+        /// <summary>Overrides the preset's feed-forward width when set.</summary>
+        public int? IntermediateSize;
+        /// <summary>The tokenizer to use; when null a byte-level BPE vocabulary of <see cref="VocabularySize"/> is trained on the input text.</summary>
+        public SubwordTokenizer? Tokenizer;
+        /// <summary>Size of the vocabulary trained when <see cref="Tokenizer"/> is null.</summary>
+        public int VocabularySize = 8000;
+        /// <summary>K: reset the token embeddings after every K updates; 0 = standard pretraining. Paper: 1000.</summary>
+        public long ResetInterval = 1000;
+        /// <summary>Total updates T. When 0, T comes from <see cref="TokenBudget"/> or else <see cref="MaxEpochs"/>.</summary>
+        public long MaxSteps;
+        /// <summary>Train on about this many (non-padding) tokens: T = ⌈budget / mean tokens per batch⌉, measured in one pass over the data.</summary>
+        public long TokenBudget;
+        /// <summary>Epochs over the data when neither <see cref="MaxSteps"/> nor <see cref="TokenBudget"/> is set.</summary>
+        public int MaxEpochs = 1;
+        /// <summary>Sequences per update.</summary>
+        public int BatchSize = 32;
+        /// <summary>Longest sequence in tokens, including &lt;s&gt; and &lt;/s&gt;; longer text is truncated.</summary>
+        public int MaxSequenceLength = 128;
+        /// <summary>Peak learning rate of the body.</summary>
+        public double LearningRate = 7e-4;
+        /// <summary>Peak learning rate of the token embeddings; its warm-up and decay restart every episode.</summary>
+        public double EmbeddingLearningRate = 7e-4;
+        /// <summary>Warm-up as a fraction of T.</summary>
+        public double WarmupFraction = 0.08;
+        /// <summary>Decoupled weight decay.</summary>
+        public double WeightDecay = 0.01;
+        /// <summary>Global gradient-norm clipping (0.5 as in the paper's forgetting run; applied to standard runs too so a pair differs only in K). Null disables.</summary>
+        public double? ClipNorm = 0.5;
+        /// <summary>Seed of initialisation, data order, masking and dropout; null takes one from the MLContext's seeded random.</summary>
+        public int? Seed;
+        /// <summary>Where training and inference run; CUDA falls back to the CPU with a warning.</summary>
+        public DeviceOption Device = DeviceOption.Cpu;
+        /// <summary>Folder for the training checkpoint (written atomically); null for none.</summary>
+        public string? CheckpointDirectory;
+        /// <summary>Write a checkpoint every this many updates (0: at the end and on cancellation only).</summary>
+        public long CheckpointInterval;
+        /// <summary>Continue from the checkpoint in <see cref="CheckpointDirectory"/> if there is one (same seed and data required).</summary>
+        public bool Resume;
+        /// <summary>Held-out text (same column name) for masked-LM loss and accuracy at <see cref="ValidationInterval"/>.</summary>
+        public IDataView? ValidationData;
+        /// <summary>Evaluate on <see cref="ValidationData"/> every this many updates (0: at the end only).</summary>
+        public long ValidationInterval;
+        /// <summary>Keep the weights with the lowest validation loss (as the paper does for forgetting runs); needs <see cref="ValidationData"/> and <see cref="CheckpointDirectory"/>.</summary>
+        public bool KeepBestCheckpoint;
+        /// <summary>Turn on autograd anomaly detection to locate the first NaN/Inf (slow).</summary>
+        public bool DetectAnomaly;
+        /// <summary>Receives progress after every update (step, loss, tokens/s, ETA).</summary>
+        public IProgress<TrainingProgress>? Progress;
+        /// <summary>Stops training after writing a checkpoint (when a folder is set) and throws <see cref="OperationCanceledException"/>.</summary>
+        public CancellationToken CancellationToken;
+        /// <summary>Rows per forward pass when the fitted model transforms data.</summary>
+        public int InferenceBatchSize = 32;
+    }
+
+    internal const string RegistrationName = "ActiveForgettingPretrainer";
+    private readonly Options _options;
+
+    internal ActiveForgettingPretrainer(IHostEnvironment env, Options options) : base(env, RegistrationName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, nameof(options.OutputColumnName));
+        _ = RobertaConfig.FromPreset(options.ModelPreset, 100); // unknown preset → ArgumentOutOfRangeException
+        if (options.Tokenizer is null && options.VocabularySize < 300)
+            throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, "VocabularySize must be at least 300 (5 special tokens + 256 bytes + merges).");
+        if (options.MaxSteps < 0) throw new ArgumentOutOfRangeException(nameof(options.MaxSteps), options.MaxSteps, "MaxSteps must be >= 0.");
+        if (options.TokenBudget < 0) throw new ArgumentOutOfRangeException(nameof(options.TokenBudget), options.TokenBudget, "TokenBudget must be >= 0.");
+        if (options.MaxEpochs < 1) throw new ArgumentOutOfRangeException(nameof(options.MaxEpochs), options.MaxEpochs, "MaxEpochs must be >= 1.");
+        if (options.InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options.InferenceBatchSize), options.InferenceBatchSize, "InferenceBatchSize must be >= 1.");
+        if (options.KeepBestCheckpoint && (options.ValidationData is null || options.CheckpointDirectory is null))
+            throw new ArgumentException("KeepBestCheckpoint needs ValidationData and a CheckpointDirectory.", nameof(options));
+        Settings(options, steps: 1, seed: 0).Validate(); // every other option, named in the exception
+        if (options.ValidationData is not null)
+            SchemaChecks.RequireAll(options.ValidationData.Schema, new[] { ColumnSpec.Text(options.InputColumnName, "validation text") });
+        _options = options;
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", 0) };
+
+    private static PretrainingSettings Settings(Options o, long steps, int seed) => new()
+    {
+        ResetInterval = o.ResetInterval, MaxSteps = steps, BatchSize = o.BatchSize, MaxSequenceLength = o.MaxSequenceLength,
+        LearningRate = o.LearningRate, EmbeddingLearningRate = o.EmbeddingLearningRate, WarmupFraction = o.WarmupFraction,
+        WeightDecay = o.WeightDecay, ClipNorm = o.ClipNorm, Seed = seed, CheckpointDirectory = o.CheckpointDirectory,
+        CheckpointInterval = o.CheckpointInterval, Resume = o.Resume, ValidationInterval = o.ValidationInterval > 0 ? o.ValidationInterval : steps,
+        KeepBestCheckpoint = o.KeepBestCheckpoint, DetectAnomaly = o.DetectAnomaly,
+    };
+
+    /// <inheritdoc/>
+    protected override LanguageModelTransformer FitCore(IDataView input)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var ch = Host.Start("Pretraining");
+        var o = _options;
+        var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
+        int seed = o.Seed ?? Host.Rand.Next();
+        IEnumerable<string?> Corpus() => DataViewText.Read(input, o.InputColumnName);
+
+        var tokenizer = o.Tokenizer;
+        if (tokenizer is null)
+        {
+            RequireSomeText(Corpus(), o.InputColumnName);
+            ch.Info($"Training a byte-level BPE vocabulary of {o.VocabularySize} on column '{o.InputColumnName}'");
+            tokenizer = BpeVocabularyTrainer.Train(Corpus(), new BpeTrainerOptions { VocabSize = o.VocabularySize });
+        }
+        int maxLength = o.MaxSequenceLength;
+        long steps = ResolveSteps(Corpus(), tokenizer, maxLength, ch);
+        if (o.ResetInterval > 0 && steps / o.ResetInterval < 20)
+            ch.Warning($"Only {steps / o.ResetInterval} forgetting episodes (T = {steps}, K = {o.ResetInterval}); the method needs many (the paper has 125, methods.md §1.5 asks for about 20 or more).");
+
+        var config = RobertaConfig.FromPreset(o.ModelPreset, tokenizer.VocabSize) with
+        {
+            MaxSequenceLength = maxLength, PadTokenId = tokenizer.PadId,
+        };
+        config = config with
+        {
+            HiddenSize = o.HiddenSize ?? config.HiddenSize, NumHiddenLayers = o.NumLayers ?? config.NumHiddenLayers,
+            NumAttentionHeads = o.NumAttentionHeads ?? config.NumAttentionHeads, IntermediateSize = o.IntermediateSize ?? config.IntermediateSize,
+        };
+        var model = new RobertaForMaskedLM(config);
+        model.InitializeWeights(new torch.Generator((ulong)(uint)seed));
+        model.to(device);
+
+        Func<IEnumerable<string?>>? validation = o.ValidationData is null ? null : () => DataViewText.Read(o.ValidationData, o.InputColumnName);
+        var settings = Settings(o, steps, seed);
+        ch.Info($"Pretraining {(o.ResetInterval > 0 ? $"with active forgetting (K = {o.ResetInterval})" : "(standard)")}: {steps} updates of {o.BatchSize} sequences, model {config.HiddenSize}x{config.NumHiddenLayers}, vocabulary {tokenizer.VocabSize}, seed {seed}");
+        var result = ActiveForgetting.Pretrain(model, tokenizer, Corpus, settings, device, validation, msg => ch.Info(msg), o.Progress, o.CancellationToken);
+        model.eval();
+        return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
+            o.InputColumnName, o.OutputColumnName, maxLength, o.InferenceBatchSize, o.ResetInterval, seed, o.Device));
+    }
+
+    private long ResolveSteps(IEnumerable<string?> corpus, SubwordTokenizer tokenizer, int maxLength, IChannel ch)
+    {
+        var o = _options;
+        if (o.MaxSteps > 0)
+        {
+            RequireSomeText(corpus, o.InputColumnName);
+            return o.MaxSteps;
+        }
+        // One pass to size the run: sequences and tokens after skipping empty rows and truncation.
+        var stats = new CorpusStats();
+        long sequences = Batching.Encode(corpus, tokenizer, maxLength, stats).LongCount();
+        if (sequences == 0) throw NoText(o.InputColumnName, stats.Rows, stats.SkippedEmpty);
+        long batchesPerEpoch = (sequences + o.BatchSize - 1) / o.BatchSize;
+        long steps = o.TokenBudget > 0
+            ? Math.Max(1, (long)Math.Ceiling(o.TokenBudget / ((double)stats.Tokens / batchesPerEpoch)))
+            : o.MaxEpochs * batchesPerEpoch;
+        ch.Info($"Corpus: {stats}; {batchesPerEpoch} batches per epoch → {steps} updates" + (o.TokenBudget > 0 ? $" for a budget of {o.TokenBudget} tokens" : $" for {o.MaxEpochs} epoch(s)"));
+        return steps;
+    }
+
+    private static void RequireSomeText(IEnumerable<string?> corpus, string column)
+    {
+        long rows = 0, empty = 0;
+        foreach (var text in corpus)
+        {
+            rows++;
+            if (!string.IsNullOrWhiteSpace(text)) return;
+            empty++;
+        }
+        throw NoText(column, rows, empty);
+    }
+
+    private static InvalidOperationException NoText(string column, long rows, long empty) =>
+        new($"Column '{column}' has no non-empty text to train on ({rows} rows read, {empty} empty or whitespace-only).");
+}
