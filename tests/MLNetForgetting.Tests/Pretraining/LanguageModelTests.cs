@@ -171,3 +171,35 @@ public static class LanguageModelChildActions
         return 0;
     }
 }
+
+[TestClass]
+public sealed class PretrainerValidationTests
+{
+    [TestMethod]
+    public void ValidationRecordsMaskedLmLossAndAccuracyAndKeepsTheBestWeights()
+    {
+        using var dir = new TempDir();
+        var ml = new MLContext(3);
+        var lines = LanguageModelTests.EnglishLines.Value;
+        var train = ml.Data.LoadFromEnumerable(lines.Skip(100).Select(l => new TextRow { Text = l }));
+        var heldOut = ml.Data.LoadFromEnumerable(lines.Take(100).Select(l => new TextRow { Text = l }));
+        var options = LanguageModelTests.TinyOptions(k: 10);
+        options.MaxSteps = 40;
+        options.ValidationData = heldOut;
+        options.ValidationInterval = 5;
+        options.CheckpointDirectory = dir.Path;
+        options.KeepBestCheckpoint = true;
+        var model = ml.Transforms.Text.ActiveForgettingPretrainer(options).Fit(train);
+        var validations = model.History.Validations;
+        CollectionAssert.AreEqual(new long[] { 5, 10, 15, 20, 25, 30, 35, 40 }, validations.Select(v => v.Step).ToArray());
+        Assert.IsTrue(validations.All(v => v.Metrics["loss"] > 0 && v.Metrics["accuracy"] is >= 0 and <= 1));
+        Assert.IsTrue(validations[^1].Metrics["loss"] < validations[0].Metrics["loss"], "held-out MLM loss did not improve");
+        // The kept weights are those of the best validation step, not the last update.
+        var best = validations.MinBy(v => v.Metrics["loss"])!;
+        Assert.IsTrue(File.Exists(Path.Combine(dir.Path, "best.safetensors")));
+        var bestTensors = MLNetForgetting.Persistence.SafeTensors.Read(File.ReadAllBytes(Path.Combine(dir.Path, "best.safetensors")), out var meta);
+        Assert.AreEqual(best.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), meta["mlnf.step"]);
+        foreach (var (name, t) in model.Model.NamedTensors())
+            Assert.IsTrue(TensorAssert.BitEqual(t.cpu(), bestTensors[name]), $"{name} is not the best checkpoint's");
+    }
+}

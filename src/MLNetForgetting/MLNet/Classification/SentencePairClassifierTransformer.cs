@@ -1,0 +1,183 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNetForgetting.MLNet.Classification;
+using MLNetForgetting.MLNet.Persistence;
+using MLNetForgetting.Modeling;
+using MLNetForgetting.Runtime;
+using MLNetForgetting.Text;
+using MLNetForgetting.Training;
+using static TorchSharp.torch;
+
+[assembly: LoadableClass(typeof(SentencePairClassifierTransformer), null, typeof(SignatureLoadModel),
+    "MLNetForgetting Sentence Pair Classifier", SentencePairClassifierTransformer.LoaderSignature)]
+
+namespace MLNetForgetting.MLNet.Classification;
+
+/// <summary>
+/// A RoBERTa-style classifier over one or two sentences (the classification head on &lt;s&gt;): adds
+/// <c>Score</c> (class probabilities, in the order of the label's key values) and
+/// <c>PredictedLabel</c> (a key with the training label's values), so
+/// <c>mlContext.MulticlassClassification.Evaluate</c> works on its output. Produced by task
+/// adaptation, and by assembly with relearned embeddings for zero-shot use in another language.
+/// </summary>
+public sealed class SentencePairClassifierTransformer : TorchRowTransformer
+{
+    internal const string LoaderSignature = "MlnfPairClassifier";
+    internal const string Component = "MLNetForgetting.SentencePairClassifier";
+    internal const int CurrentFormatVersion = 1;
+    internal const string SettingsEntry = "component.json";
+    internal const string RegistrationName = "SentencePairClassifier";
+
+    private static VersionInfo VersionInfo => new(
+        modelSignature: "MLNFSPCL",
+        verWrittenCur: 0x00010001,
+        verReadableCur: 0x00010001,
+        verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature,
+        loaderAssemblyName: typeof(SentencePairClassifierTransformer).Assembly.FullName);
+
+    /// <summary>What the transformer needs besides the weights.</summary>
+    internal sealed record Settings(
+        string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName, string PredictedLabelColumnName,
+        string[] LabelNames, int MaxSequenceLength, int BatchSize,
+        [property: JsonConverter(typeof(JsonStringEnumConverter))] DeviceOption Device,
+        string Description);
+
+    private readonly Settings _settings;
+    private readonly Device _device;
+    private readonly IReadOnlyList<ColumnSpec> _inputs, _outputs;
+
+    internal SentencePairClassifierTransformer(IHostEnvironment env, RobertaForMaskedLM model, SubwordTokenizer tokenizer, TrainingHistory? history, Settings settings)
+        : base(env, RegistrationName)
+    {
+        if (model.Classifier is null) throw new ArgumentException("The model has no classification head.", nameof(model));
+        if (model.Config.NumLabels != settings.LabelNames.Length)
+            throw new ArgumentException($"The classifier has {model.Config.NumLabels} classes but {settings.LabelNames.Length} label names were given.", nameof(settings));
+        Model = model;
+        Tokenizer = tokenizer;
+        History = history ?? new TrainingHistory();
+        _settings = settings;
+        BatchSize = settings.BatchSize;
+        _device = model.TokenEmbeddings.device;
+        var inputs = new List<ColumnSpec> { ColumnSpec.Text(settings.Sentence1ColumnName, "sentence 1") };
+        if (settings.Sentence2ColumnName is not null) inputs.Add(ColumnSpec.Text(settings.Sentence2ColumnName, "sentence 2"));
+        _inputs = inputs;
+        _outputs = new[]
+        {
+            ColumnSpec.SingleVector(settings.ScoreColumnName, "score", settings.LabelNames.Length),
+            ColumnSpec.Key(settings.PredictedLabelColumnName, "predicted label", settings.LabelNames),
+        };
+    }
+
+    /// <summary>The classifier model (body, token embeddings, classification head), in eval mode.</summary>
+    public RobertaForMaskedLM Model { get; }
+
+    /// <summary>The tokenizer of the token embeddings (the target language's after assembly).</summary>
+    public SubwordTokenizer Tokenizer { get; }
+
+    /// <summary>The fine-tuning history.</summary>
+    public TrainingHistory History { get; }
+
+    /// <summary>Class names: key value k of <c>PredictedLabel</c> is <c>LabelNames[k - 1]</c>, score slot i is <c>LabelNames[i]</c>.</summary>
+    public IReadOnlyList<string> LabelNames => _settings.LabelNames;
+
+    /// <summary>What this model is (e.g. "task-adapted on English" or "assembled for xa").</summary>
+    public string Description => _settings.Description;
+
+    internal Settings Configuration => _settings;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
+
+    /// <inheritdoc/>
+    protected override string ComponentName => Component;
+
+    /// <inheritdoc/>
+    protected override int FormatVersion => CurrentFormatVersion;
+
+    /// <inheritdoc/>
+    protected override VersionInfo GetVersionInfo() => VersionInfo;
+
+    /// <summary>Class probabilities for sentence pairs (<paramref name="second"/> null for single sentences).</summary>
+    public float[][] PredictProbabilities(IReadOnlyList<string?> first, IReadOnlyList<string?>? second = null)
+    {
+        var result = new float[first.Count][];
+        for (int start = 0; start < first.Count; start += BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            int n = Math.Min(BatchSize, first.Count - start);
+            var probabilities = Probabilities(first.Skip(start).Take(n).ToList(), second?.Skip(start).Take(n).ToList());
+            for (int i = 0; i < n; i++) result[start + i] = probabilities[i];
+        }
+        return result;
+    }
+
+    private float[][] Probabilities(IReadOnlyList<string?> first, IReadOnlyList<string?>? second)
+    {
+        var sequences = new List<int[]>(first.Count);
+        for (int i = 0; i < first.Count; i++)
+            sequences.Add(second is null
+                ? Tokenizer.EncodeSingle(first[i] ?? "", _settings.MaxSequenceLength)
+                : Tokenizer.EncodePair(first[i] ?? "", second[i] ?? "", _settings.MaxSequenceLength));
+        var (ids, mask) = PaddedBatch.Create(sequences, Tokenizer.PadId, _device);
+        var probabilities = Model.ClassifierLogits(ids, mask).softmax(-1).cpu();
+        int k = _settings.LabelNames.Length;
+        var flat = probabilities.data<float>().ToArray();
+        return Enumerable.Range(0, first.Count).Select(i => flat.AsSpan(i * k, k).ToArray()).ToArray();
+    }
+
+    /// <inheritdoc/>
+    protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
+    {
+        int n = inputs.Count;
+        var first = new ArraySegment<string?>(inputs.Text(0), 0, n);
+        IReadOnlyList<string?>? second = _settings.Sentence2ColumnName is null ? null : (IReadOnlyList<string?>)new ArraySegment<string?>(inputs.Text(1), 0, n);
+        var probabilities = Probabilities(first, second);
+        var scores = outputs.Vectors(0);
+        var predicted = outputs.Keys(1);
+        for (int i = 0; i < n; i++)
+        {
+            probabilities[i].CopyTo(scores[i], 0);
+            int best = 0;
+            for (int c = 1; c < probabilities[i].Length; c++) if (probabilities[i][c] > probabilities[i][best]) best = c;
+            predicted[i] = (uint)(best + 1);
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    /// <inheritdoc/>
+    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries()
+    {
+        var entries = ModelBundle.ToEntries(Model, Tokenizer, History);
+        entries[SettingsEntry] = JsonSerializer.SerializeToUtf8Bytes(_settings, JsonOptions);
+        return entries;
+    }
+
+    /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>
+    private static SentencePairClassifierTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, [.. ModelBundle.RequiredEntries, SettingsEntry]);
+        Settings? settings;
+        try { settings = JsonSerializer.Deserialize<Settings>(entries[SettingsEntry], JsonOptions); }
+        catch (JsonException e) { throw ComponentArchive.Corrupt(Component, SettingsEntry, e.Message, e); }
+        if (settings is null || string.IsNullOrEmpty(settings.Sentence1ColumnName) || settings.LabelNames is not { Length: >= 2 } || settings.BatchSize < 1)
+            throw ComponentArchive.Corrupt(Component, SettingsEntry, "column names, label names or sizes are missing");
+        TorchRuntime.EnsureInitialized();
+        Device device;
+        using (var ch = env.Register(RegistrationName).Start("Load")) device = TorchDevices.Resolve(settings.Device, msg => ch.Warning(msg));
+        var (model, tokenizer, history) = ModelBundle.FromEntries(entries, Component, device);
+        if (model.Classifier is null || model.Config.NumLabels != settings.LabelNames.Length)
+        {
+            model.Dispose();
+            throw ComponentArchive.Corrupt(Component, ModelBundle.WeightsEntry, $"the weights hold no classifier for the {settings.LabelNames.Length} labels in {SettingsEntry}");
+        }
+        return new SentencePairClassifierTransformer(env, model, tokenizer, history, settings);
+    }
+}
