@@ -103,6 +103,9 @@ public sealed class PromptClassifier : Module<Tensor, Tensor, Tensor, Tensor>
     /// <summary>Class logits of a collated batch.</summary>
     public Tensor Logits(PromptBatch batch) => forward(batch.InputIds, batch.AttentionMask, batch.MaskPositions);
 
+    /// <summary>Installs this model's adapters into the backbone now (forward does it anyway), so the backbone alone computes this task's function.</summary>
+    public void Activate() => Prepare();
+
     private void Prepare()
     {
         if (adapters is not null) adapters.Install(Backbone);
