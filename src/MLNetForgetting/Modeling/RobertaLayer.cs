@@ -32,10 +32,31 @@ public sealed class RobertaSelfAttention : Module<Tensor, Tensor, Tensor>
         using var q = Split(query.forward(hidden), b, t, d);
         using var k = Split(key.forward(hidden), b, t, d);
         using var v = Split(value.forward(hidden), b, t, d);
-        using var context = functional.scaled_dot_product_attention(q, k, v, keyMask, training ? attentionDropout : 0.0, false);
+        using var context = ExplicitAttention
+            ? ExplicitScaledDotProduct(q, k, v, keyMask, training ? attentionDropout : 0.0)
+            : functional.scaled_dot_product_attention(q, k, v, keyMask, training ? attentionDropout : 0.0, false);
         // (B, H, T, d/H) -> (B, T, d)
         using var merged = context.transpose(1, 2);
         return merged.reshape(b, t, d);
+    }
+
+    /// <summary>
+    /// Compute attention with plain matmul/softmax instead of the fused kernel. Same outputs (within
+    /// float rounding; dropout masks differ in training), but twice differentiable: the CPU fused
+    /// kernel's backward has no derivative, so double backward (LiST's meta re-weighting) needs this.
+    /// </summary>
+    public bool ExplicitAttention { get; set; }
+
+    private static Tensor ExplicitScaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor keyMask, double dropout)
+    {
+        using var kT = k.transpose(-2, -1);
+        using var raw = q.matmul(kT);
+        using var scores = raw / Math.Sqrt(q.shape[^1]);
+        using var blocked = keyMask.logical_not();
+        using var masked = scores.masked_fill(blocked, double.NegativeInfinity);
+        using var probs = functional.softmax(masked, -1);
+        using var dropped = dropout > 0 ? functional.dropout(probs, dropout, true) : probs.alias();
+        return dropped.matmul(v);
     }
 
     private Tensor Split(Tensor projected, long b, long t, long d)
