@@ -47,6 +47,13 @@ public static class AdapterPack
     /// <summary>Writes <paramref name="model"/>'s adapters and head to <paramref name="path"/> (atomically).</summary>
     public static void Save(string path, PromptClassifier model, SubwordTokenizer tokenizer, string? taskName = null)
     {
+        byte[] bytes = ToBytes(model, tokenizer, taskName);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>The pack as bytes (a safetensors file), e.g. for an entry of an ML.NET model zip.</summary>
+    public static byte[] ToBytes(PromptClassifier model, SubwordTokenizer tokenizer, string? taskName = null)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         if (model.Adapters is null)
@@ -65,18 +72,22 @@ public static class AdapterPack
             [FingerprintKey] = BackboneFingerprint(model.Backbone, tokenizer),
         };
         var tensors = model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter)).ToList();
-        AtomicFile.Write(path, s => SafeTensors.Write(s, tensors, meta));
+        return SafeTensors.ToBytes(tensors, meta);
     }
 
     /// <summary>
     /// Rebuilds the classifier of a pack on <paramref name="backbone"/>. Throws
     /// <see cref="BackboneMismatchException"/> (naming both fingerprints) if the backbone or tokenizer differs.
     /// </summary>
-    public static PromptClassifier Load(string path, RobertaForMaskedLM backbone, SubwordTokenizer tokenizer)
+    public static PromptClassifier Load(string path, RobertaForMaskedLM backbone, SubwordTokenizer tokenizer) =>
+        FromBytes(File.ReadAllBytes(path), backbone, tokenizer, path);
+
+    /// <summary>Rebuilds the classifier of a pack held in memory; <paramref name="path"/> names it in errors.</summary>
+    public static PromptClassifier FromBytes(byte[] bytes, RobertaForMaskedLM backbone, SubwordTokenizer tokenizer, string path)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        var tensors = SafeTensors.Read(File.ReadAllBytes(path), out var meta, path);
+        var tensors = SafeTensors.Read(bytes, out var meta, path);
         try
         {
             if (!meta.TryGetValue(KindKey, out var kind) || kind != Kind)

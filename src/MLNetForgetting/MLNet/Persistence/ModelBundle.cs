@@ -23,12 +23,17 @@ public static class ModelBundle
     /// <summary>Entries that every bundle has.</summary>
     public static readonly string[] RequiredEntries = { ConfigEntry, WeightsEntry };
 
-    public static Dictionary<string, byte[]> ToEntries(RobertaForMaskedLM model, SubwordTokenizer tokenizer, TrainingHistory? history = null)
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="history">Training history to keep with it, if any.</param>
+    /// <param name="exclude">Parameters left out (e.g. installed adapters, which an adapter pack holds).</param>
+    public static Dictionary<string, byte[]> ToEntries(RobertaForMaskedLM model, SubwordTokenizer tokenizer, TrainingHistory? history = null, Func<string, bool>? exclude = null)
     {
+        var tensors = model.NamedTensors().Where(kv => exclude is null || !exclude(kv.Key));
         var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal)
         {
             [ConfigEntry] = Encoding.UTF8.GetBytes(model.Config.ToJson()),
-            [WeightsEntry] = SafeTensors.ToBytes(model.NamedTensors()),
+            [WeightsEntry] = SafeTensors.ToBytes(tensors),
         };
         foreach (var (name, bytes) in tokenizer.ToFiles()) entries[TokenizerPrefix + name] = bytes;
         if (history is not null) entries[HistoryEntry] = Encoding.UTF8.GetBytes(history.ToJson());
