@@ -1,0 +1,265 @@
+using MLNetForgetting.Modeling;
+using MLNetForgetting.Text;
+using MLNetForgetting.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetForgetting.Adaptation;
+
+/// <summary>
+/// Settings of language adaptation by embedding relearning (methods.md §2 stage 2): fresh token
+/// embeddings for the target vocabulary, trained by masked LM with everything else frozen.
+/// </summary>
+public sealed record RelearningSettings
+{
+    /// <summary>
+    /// Training budget in tokens the model reads (special tokens included, padding excluded, repeats
+    /// across epochs counted again). It is converted to a number of updates before training, exactly:
+    /// T is the first update at which the tokens of the batches consumed so far, in the run's own
+    /// deterministic batch order, reach <see cref="MaxTokens"/> (see <see cref="EmbeddingRelearning.StepsForTokenBudget"/>).
+    /// Note: the paper's "5M tokens" is the size of the adaptation corpus, trained for up to 125k
+    /// updates; to reproduce that, cap the corpus and set <see cref="MaxSteps"/>.
+    /// </summary>
+    public long? MaxTokens { get; init; }
+    /// <summary>Maximum number of updates. With <see cref="MaxTokens"/> too, the smaller of the two wins. At least one must be set.</summary>
+    public long? MaxSteps { get; init; }
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Longest sequence in tokens including &lt;s&gt; and &lt;/s&gt; (also capped by the model's); longer lines are truncated.</summary>
+    public int MaxSequenceLength { get; init; } = 128;
+    /// <summary>Peak learning rate (paper: 7e-4).</summary>
+    public double LearningRate { get; init; } = 7e-4;
+    /// <summary>Linear warm-up as a fraction of T, then linear decay to 0 (paper: 10k warm-up, polynomial decay, power 1).</summary>
+    public double WarmupFraction { get; init; } = 0.08;
+    /// <summary>Decoupled weight decay of E (fairseq default of the reference sweep: 0.01).</summary>
+    public double WeightDecay { get; init; } = 0.01;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.98;
+    public double Epsilon { get; init; } = 1e-6;
+    public double MaskProbability { get; init; } = 0.15;
+    /// <summary>
+    /// Whether the (resized, zeroed) MLM output bias trains along with E. Default false: methods.md
+    /// §2 says only E and its tied output weight train and that whether the bias trains is
+    /// unverified, so by default it stays at zero and only E moves. True adds it to the optimizer
+    /// (no weight decay; it is 1-D).
+    /// </summary>
+    public bool TrainOutputBias { get; init; }
+    /// <summary>Sequences sorted together for length bucketing, in batches.</summary>
+    public int BucketPoolBatches { get; init; } = 50;
+    /// <summary>Seeds the new E (the reference uses seed 0), dropout, masking and data order.</summary>
+    public int Seed { get; init; }
+    public string? CheckpointDirectory { get; init; }
+    public long CheckpointInterval { get; init; }
+    public bool Resume { get; init; }
+    /// <summary>Call the evaluation callback every this many updates, at the last update, and once before training (update 0). 0: never. The paper splices and evaluates every 500 updates.</summary>
+    public long EvaluationInterval { get; init; }
+    public long LogInterval { get; init; } = 50;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        static void Check(bool ok, string name, object? value, string rule) { if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}."); }
+        Check(MaxTokens is not null || MaxSteps is not null, nameof(MaxSteps), MaxSteps, "or MaxTokens must be set (the training budget)");
+        Check(MaxTokens is null or > 0, nameof(MaxTokens), MaxTokens, "must be positive");
+        Check(MaxSteps is null or > 0, nameof(MaxSteps), MaxSteps, "must be positive");
+        Check(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");
+        Check(MaxSequenceLength >= 3, nameof(MaxSequenceLength), MaxSequenceLength, "must be at least 3 (<s> token </s>)");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be positive and finite");
+        Check(WarmupFraction is >= 0 and < 1, nameof(WarmupFraction), WarmupFraction, "must be in [0, 1)");
+        Check(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, "must be >= 0");
+        Check(MaskProbability is > 0 and < 1, nameof(MaskProbability), MaskProbability, "must be in (0, 1)");
+        Check(BucketPoolBatches > 0, nameof(BucketPoolBatches), BucketPoolBatches, "must be positive");
+        Check(CheckpointInterval >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
+        Check(EvaluationInterval >= 0, nameof(EvaluationInterval), EvaluationInterval, "must be >= 0");
+        Check(LogInterval > 0, nameof(LogInterval), LogInterval, "must be positive");
+    }
+}
+
+/// <summary>
+/// The outcome of relearning. <see cref="History"/> is the adaptation curve: MLM loss per update in
+/// <see cref="TrainingHistory.Steps"/> and the evaluation callback's metrics (from update 0 on) in
+/// <see cref="TrainingHistory.Validations"/>.
+/// </summary>
+public sealed record RelearningResult(TrainingHistory History, long TotalSteps, CorpusStats Corpus, long ResumedFromStep);
+
+/// <summary>
+/// Language adaptation by relearning token embeddings ([AF] §2 stage 2, following [ART]): a new E
+/// for the target vocabulary, drawn from N(0, 0.02²) with the padding row 0; every other parameter
+/// frozen; masked LM on target-language text with a fresh optimizer over E only (plus the output
+/// bias if <see cref="RelearningSettings.TrainOutputBias"/>), warm-up and linear decay, no
+/// resets, no clipping, dropout on.
+/// </summary>
+public static class EmbeddingRelearning
+{
+    public const string EmbeddingGroup = "embeddings";
+    public const string OutputBiasGroup = "output-bias";
+
+    /// <summary>Fewest characters of text accepted for a vocabulary of any size (see <see cref="MinimumVocabularyCorpusCharacters"/>).</summary>
+    public const long MinVocabularyCorpusCharacters = 2_000;
+    /// <summary>Characters of text required per learned BPE piece (see <see cref="MinimumVocabularyCorpusCharacters"/>).</summary>
+    public const int VocabularyCorpusCharactersPerPiece = 10;
+
+    /// <summary>
+    /// The least text <see cref="TrainVocabulary"/> accepts: max(2,000, 10 × (vocabSize − 261))
+    /// characters, 261 being the special tokens plus the byte alphabet, which need no data.
+    /// Why: a BPE piece is only learned from pairs seen at least twice, and at about 10 characters of
+    /// text per learned piece the last merges are already fitted to single words of the sample rather
+    /// than to the language; relearning then trains embeddings for pieces it almost never sees.
+    /// Below 2,000 characters (a few hundred words) a corpus covers too little of any language
+    /// for masked-LM relearning to be meaningful. This is a sanity floor, not a quality guarantee.
+    /// </summary>
+    public static long MinimumVocabularyCorpusCharacters(int vocabSize) =>
+        Math.Max(MinVocabularyCorpusCharacters, (long)VocabularyCorpusCharactersPerPiece * Math.Max(0, vocabSize - 261));
+
+    /// <summary>
+    /// Trains the target-language tokenizer (byte-level BPE) on <paramref name="corpus"/>, enumerated
+    /// twice: once to check its size, once to train.
+    /// </summary>
+    /// <exception cref="ArgumentException">The corpus has fewer than <see cref="MinimumVocabularyCorpusCharacters"/> characters of non-blank text; the message gives both numbers.</exception>
+    public static SubwordTokenizer TrainVocabulary(Func<IEnumerable<string?>> corpus, int vocabSize, IProgress<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        long needed = MinimumVocabularyCorpusCharacters(vocabSize);
+        long characters = 0;
+        foreach (var line in corpus())
+        {
+            if (!string.IsNullOrWhiteSpace(line)) characters += line.Trim().Length;
+            if (characters >= needed) break;
+        }
+        if (characters < needed)
+            throw new ArgumentException($"The target-language corpus is too small to train a {vocabSize}-token vocabulary: it has {characters} characters of non-blank text, and at least {needed} are required (max({MinVocabularyCorpusCharacters}, {VocabularyCorpusCharactersPerPiece} per learned piece)). Provide more text or a smaller vocabulary.", nameof(corpus));
+        return BpeVocabularyTrainer.Train(corpus(), new BpeTrainerOptions { VocabSize = vocabSize }, progress);
+    }
+
+    /// <summary>
+    /// T for a token budget: walks the run's batches in training order (epoch e's order depends
+    /// only on the seed and e) and returns the first update n at which the batches 1..n contain at
+    /// least <paramref name="maxTokens"/> tokens. Whole epochs are counted from the per-epoch
+    /// total, so only the last, partial epoch is enumerated.
+    /// </summary>
+    public static long StepsForTokenBudget(long maxTokens, Func<int, IEnumerable<IReadOnlyList<int[]>>> epochs)
+    {
+        long epochTokens = 0, epochBatches = 0;
+        foreach (var batch in epochs(0)) { epochTokens += batch.Sum(s => (long)s.Length); epochBatches++; }
+        if (epochBatches == 0) throw new ArgumentException("The target-language corpus has no non-empty line.");
+        long fullEpochs = (maxTokens - 1) / epochTokens; // epochs consumed entirely before the budget is reached
+        long remaining = maxTokens - fullEpochs * epochTokens, steps = fullEpochs * epochBatches;
+        foreach (var batch in epochs(checked((int)fullEpochs)))
+        {
+            steps++;
+            remaining -= batch.Sum(s => (long)s.Length);
+            if (remaining <= 0) return steps;
+        }
+        throw new InvalidOperationException("Epochs differ in their token count; the corpus must yield the same lines every time it is enumerated.");
+    }
+
+    /// <summary>
+    /// Relearns <paramref name="model"/>'s token embeddings for <paramref name="targetTokenizer"/>,
+    /// in place: E is replaced by a fresh table of the target vocabulary size and the MLM output bias
+    /// is resized and zeroed; nothing else changes. During the call every other parameter has
+    /// requires_grad = false; the previous flags are restored on return (E stays trainable).
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="model"/>: the pretrained model, on <paramref name="device"/>; clone it first (<see cref="ModelAssembly.Clone"/>) to keep the original.
+    /// <paramref name="corpus"/>: target-language text, re-enumerated once per epoch (and once more for a token budget); blank lines are skipped.
+    /// <paramref name="evaluate"/>: adaptation-curve probe, e.g. zero-shot accuracy of <c>ModelAssembly.Assemble(taskModel, model)</c>; called under no_grad in eval mode, at update 0 and every <see cref="RelearningSettings.EvaluationInterval"/> updates. Its metrics go to <see cref="TrainingHistory.Validations"/>.
+    /// </remarks>
+    public static RelearningResult Relearn(
+        RobertaForMaskedLM model,
+        SubwordTokenizer targetTokenizer,
+        Func<IEnumerable<string?>> corpus,
+        RelearningSettings settings,
+        Device device,
+        Func<long, IReadOnlyDictionary<string, double>>? evaluate = null,
+        Action<string>? log = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(targetTokenizer);
+        ArgumentNullException.ThrowIfNull(corpus);
+        settings.Validate();
+        if (targetTokenizer.PadId != model.Config.PadTokenId)
+            throw new ArgumentException($"The target tokenizer pads with id {targetTokenizer.PadId} but the model with {model.Config.PadTokenId}.", nameof(targetTokenizer));
+        int maxLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxSequenceLength);
+        var stats = new CorpusStats();
+
+        // Epoch e: stream, tokenize, bucket by length; the order depends only on (seed, e), so resume and the token budget can replay it.
+        IEnumerable<IReadOnlyList<int[]>> Batches(int epoch, CorpusStats counters) =>
+            Batching.LengthBucketed(Batching.Encode(corpus(), targetTokenizer, maxLength, counters),
+                settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop<object>.StepSeed(settings.Seed, -1 - epoch)));
+        IEnumerable<IReadOnlyList<int[]>> Epoch(int epoch) => Batches(epoch, epoch == 0 ? stats : new CorpusStats());
+
+        long totalSteps = settings.MaxSteps ?? long.MaxValue;
+        if (settings.MaxTokens is { } budget)
+        {
+            long budgetSteps = StepsForTokenBudget(budget, e => Batches(e, new CorpusStats()));
+            totalSteps = Math.Min(totalSteps, budgetSteps);
+            log?.Invoke($"relearn: token budget {budget} = {budgetSteps} updates of batch {settings.BatchSize}; training {totalSteps} updates");
+        }
+
+        // Stage 2: fresh E (seeded, pad row 0) and a zeroed, resized output bias; body tensors untouched.
+        model.ReplaceTokenEmbeddings(targetTokenizer.VocabSize, new Generator((ulong)(uint)settings.Seed));
+        var trainable = new List<Parameter> { model.TokenEmbeddings };
+        if (settings.TrainOutputBias) trainable.Add(model.LMHead.Bias);
+        var trainableIds = trainable.Select(TensorIdentity.Of).ToHashSet();
+        var savedFlags = model.named_parameters().Where(p => !trainableIds.Contains(TensorIdentity.Of(p.parameter)))
+            .Select(p => (p.parameter, p.parameter.requires_grad)).ToList();
+        try
+        {
+            foreach (var (p, _) in savedFlags) p.requires_grad = false;
+            foreach (var p in trainable) p.requires_grad = true;
+
+            long warmup = (long)Math.Round(settings.WarmupFraction * totalSteps);
+            var schedule = new WarmupPolynomialDecaySchedule(settings.LearningRate, warmup, totalSteps);
+            var groups = new List<ParameterGroup> { new(EmbeddingGroup, new[] { model.TokenEmbeddings }, schedule, settings.WeightDecay) };
+            if (settings.TrainOutputBias) groups.Add(new ParameterGroup(OutputBiasGroup, new[] { model.LMHead.Bias }, schedule, 0.0));
+            using var optimizer = new AdamEF(groups, settings.Beta1, settings.Beta2, settings.Epsilon);
+            var objective = new MaskedLmObjective(model, targetTokenizer, device, settings.MaskProbability);
+
+            var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions
+            {
+                MaxSteps = totalSteps, Seed = settings.Seed, ClipNorm = null, // the reference adapts without clipping
+                CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
+                ValidationInterval = evaluate is null ? 0 : settings.EvaluationInterval, LogInterval = settings.LogInterval,
+                Phase = "relearn embeddings",
+            })
+            {
+                Log = log,
+                Progress = progress,
+                Validate = evaluate,
+                CheckpointMetadata = () => new Dictionary<string, string> { ["mlnf.target_tokenizer"] = targetTokenizer.Fingerprint },
+            };
+
+            bool resuming = settings.Resume && settings.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop<object>.CheckpointFile));
+            if (evaluate is not null && settings.EvaluationInterval > 0 && !resuming)
+            {
+                // Update 0 anchors the curve (fresh random E); a resumed run has it in the checkpoint's history.
+                var metrics = EvaluateNow(model, evaluate, 0);
+                loop.History.Validations.Add(new ValidationRecord(0, metrics));
+                log?.Invoke("relearn embeddings: evaluation before training: " + string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            }
+            var history = loop.Run(Epoch, objective.Step, cancellationToken);
+            if (stats.SkippedEmpty > 0 || stats.Truncated > 0)
+                log?.Invoke($"relearn embeddings: corpus {stats} (blank lines skipped, long lines truncated to {maxLength} tokens)");
+            return new RelearningResult(history, totalSteps, stats, loop.ResumedFromStep);
+        }
+        finally
+        {
+            foreach (var (p, flag) in savedFlags) p.requires_grad = flag;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, double> EvaluateNow(RobertaForMaskedLM model, Func<long, IReadOnlyDictionary<string, double>> evaluate, long step)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            return evaluate(step);
+        }
+        finally { model.train(wasTraining); }
+    }
+}
