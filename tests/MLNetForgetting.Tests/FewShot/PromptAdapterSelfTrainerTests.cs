@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetForgetting.MLNet.FewShot;
 using MLNetForgetting.MLNet.Pretraining;
+using MLNetForgetting.Prompts;
 using MLNetForgetting.SelfTraining;
 using MLNetForgetting.Tests.Infrastructure;
 using MLNetForgetting.Tests.Pretraining;
@@ -57,7 +58,7 @@ public sealed class PromptAdapterSelfTrainerTests
         },
     };
 
-    private static (MLContext Ml, ITransformer Model, IDataView Test) Fit()
+    private static (MLContext Ml, TransformerChain<PromptAdapterTransformer> Model, IDataView Test) Fit()
     {
         var (ml, backbone) = Backbone.Value;
         string root = Path.Combine(TextTestData.DataRoot, "list", "SST-2");
@@ -66,7 +67,7 @@ public sealed class PromptAdapterSelfTrainerTests
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.PromptAdapterSelfTrainer(Options(backbone, unlabelled)));
         var model = pipeline.Fit(train);
-        var test = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train).Transform(Sst2(ml, Path.Combine(root, "test_clue.tsv"), 60));
+        var test = Sst2(ml, Path.Combine(root, "test_clue.tsv"), 60); // raw labels: the fitted pipeline maps them
         return (ml, model, test);
     }
 
@@ -80,7 +81,7 @@ public sealed class PromptAdapterSelfTrainerTests
         var rows = ml.Data.CreateEnumerable<ClassifiedRow>(scored, reuseRowObject: false).ToList();
         Assert.HasCount(60, rows);
         Assert.IsTrue(rows.All(r => Math.Abs(r.Score.Sum() - 1) < 1e-4 && r.PredictedLabel is 1 or 2));
-        var list = (PromptAdapterTransformer)((TransformerChain<ITransformer>)model).LastTransformer;
+        var list = model.LastTransformer;
         var report = list.ParameterReport;
         Assert.IsTrue(report.Trainable > 0 && report.Trainable < report.Total / 5, $"LiST should train a small part of the model: {report}");
         Assert.IsNotNull(list.Training);
@@ -98,7 +99,7 @@ public sealed class PromptAdapterSelfTrainerTests
         File.WriteAllText(dir.File("in.json"), JsonSerializer.Serialize(texts));
         ChildProcess.RunChecked("score-zip", zip, dir.File("in.json"), dir.File("out.json"));
         var child = JsonSerializer.Deserialize<float[][]>(File.ReadAllText(dir.File("out.json")))!;
-        var list = (PromptAdapterTransformer)((TransformerChain<ITransformer>)model).LastTransformer;
+        var list = model.LastTransformer;
         var expected = list.PredictProbabilities(texts.Select(t => (IReadOnlyList<string>)new[] { t }).ToList());
         for (int i = 0; i < texts.Length; i++)
             CollectionAssert.AreEqual(expected[i], child[i], new FloatComparer(1e-5f), $"row {i}");
