@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using MLNetForgetting.MLNet.CrossLingual;
 using MLNetForgetting.MLNet.FewShot;
 using MLNetForgetting.MLNet.Pretraining;
 
@@ -33,5 +34,28 @@ public static class MLNetForgettingClassificationCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new PromptAdapterSelfTrainer(CatalogUtils.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
+    /// Task adaptation: fine-tunes the body of <paramref name="languageModel"/> and a classification head
+    /// on sentence pairs with the token embeddings frozen (the cross-lingual setting).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="languageModel">The pretrained model (not modified).</param>
+    /// <param name="labelColumnName">The label key column.</param>
+    /// <param name="sentence1ColumnName">The premise.</param>
+    /// <param name="sentence2ColumnName">The hypothesis.</param>
+    public static SentencePairClassificationTrainer SentencePairClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        LanguageModelTransformer languageModel, string labelColumnName = "Label", string sentence1ColumnName = "Sentence1", string sentence2ColumnName = "Sentence2") =>
+        SentencePairClassification(catalog, new SentencePairClassificationTrainer.Options
+        {
+            LanguageModel = languageModel, LabelColumnName = labelColumnName, Sentence1ColumnName = sentence1ColumnName, Sentence2ColumnName = sentence2ColumnName,
+        });
+
+    /// <summary>Task adaptation configured by <paramref name="options"/>.</summary>
+    public static SentencePairClassificationTrainer SentencePairClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, SentencePairClassificationTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new SentencePairClassificationTrainer(CatalogUtils.GetEnvironment(catalog), options);
     }
 }

@@ -181,3 +181,22 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
         return new SentencePairClassifierTransformer(env, model, tokenizer, history, settings);
     }
 }
+
+/// <summary>Stage 4 of the cross-lingual pipeline.</summary>
+public static class CrossLingualAssembly
+{
+    /// <summary>
+    /// A new classifier for the target language: the body and classification head of
+    /// <paramref name="taskAdapted"/> with the token embeddings (and tied decoder) and tokenizer of
+    /// <paramref name="relearned"/> (methods.md §2 stage 4). Neither input is changed.
+    /// </summary>
+    public static SentencePairClassifierTransformer Assemble(this SentencePairClassifierTransformer taskAdapted, Pretraining.LanguageModelTransformer relearned, IHostEnvironment env, string? targetLanguage = null)
+    {
+        ArgumentNullException.ThrowIfNull(taskAdapted);
+        ArgumentNullException.ThrowIfNull(relearned);
+        var model = Adaptation.ModelAssembly.Assemble(taskAdapted.Model, relearned.Model);
+        model.eval();
+        var settings = taskAdapted.Configuration with { Description = $"assembled{(targetLanguage is null ? "" : " for " + targetLanguage)}: body and classifier from task adaptation, token embeddings relearned" };
+        return new SentencePairClassifierTransformer(env, model, relearned.Tokenizer, taskAdapted.History, settings);
+    }
+}

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using MLNetForgetting.MLNet.CrossLingual;
 using MLNetForgetting.MLNet.Pretraining;
 
 // Catalog extensions live in Microsoft.ML, as ML.NET's own do, so `using Microsoft.ML;` finds them.
@@ -30,5 +31,29 @@ public static class MLNetForgettingTextCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new ActiveForgettingPretrainer(CatalogUtils.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
+    /// Relearns token embeddings for a new language on <paramref name="inputColumnName"/> (a new BPE
+    /// vocabulary, fresh embeddings, the body of <paramref name="languageModel"/> frozen).
+    /// </summary>
+    /// <param name="catalog">The text transforms catalog.</param>
+    /// <param name="languageModel">The pretrained model (not modified).</param>
+    /// <param name="outputColumnName">Sentence-embedding column of the relearned model.</param>
+    /// <param name="inputColumnName">Target-language text column.</param>
+    /// <param name="maxTokens">Token budget of the relearning (the paper uses 5M tokens).</param>
+    public static EmbeddingRelearner EmbeddingRelearner(this TransformsCatalog.TextTransforms catalog, LanguageModelTransformer languageModel,
+        string outputColumnName = "Features", string inputColumnName = "Text", long? maxTokens = null) =>
+        EmbeddingRelearner(catalog, new EmbeddingRelearner.Options
+        {
+            LanguageModel = languageModel, OutputColumnName = outputColumnName, InputColumnName = inputColumnName,
+            Settings = new MLNetForgetting.Adaptation.RelearningSettings { MaxTokens = maxTokens },
+        });
+
+    /// <summary>Embedding relearning configured by <paramref name="options"/>.</summary>
+    public static EmbeddingRelearner EmbeddingRelearner(this TransformsCatalog.TextTransforms catalog, EmbeddingRelearner.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new EmbeddingRelearner(CatalogUtils.GetEnvironment(catalog), options);
     }
 }
