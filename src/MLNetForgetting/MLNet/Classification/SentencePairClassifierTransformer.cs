@@ -27,7 +27,6 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
     internal const string LoaderSignature = "MlnfPairClassifier";
     internal const string Component = "MLNetForgetting.SentencePairClassifier";
     internal const int CurrentFormatVersion = 1;
-    internal const string SettingsEntry = "component.json";
     internal const string RegistrationName = "SentencePairClassifier";
 
     private static VersionInfo VersionInfo => new(
@@ -138,47 +137,42 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
         int n = inputs.Count;
         var first = new ArraySegment<string?>(inputs.Text(0), 0, n);
         IReadOnlyList<string?>? second = _settings.Sentence2ColumnName is null ? null : (IReadOnlyList<string?>)new ArraySegment<string?>(inputs.Text(1), 0, n);
-        var probabilities = Probabilities(first, second);
-        var scores = outputs.Vectors(0);
-        var predicted = outputs.Keys(1);
-        for (int i = 0; i < n; i++)
-        {
-            probabilities[i].CopyTo(scores[i], 0);
-            int best = 0;
-            for (int c = 1; c < probabilities[i].Length; c++) if (probabilities[i][c] > probabilities[i][best]) best = c;
-            predicted[i] = (uint)(best + 1);
-        }
+        ClassifierOutputs.Write(Probabilities(first, second), outputs);
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries()
-    {
-        var entries = ModelBundle.ToEntries(Model, Tokenizer, History);
-        entries[SettingsEntry] = JsonSerializer.SerializeToUtf8Bytes(_settings, JsonOptions);
-        return entries;
-    }
+    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => ModelBundle.ToEntries(Model, Tokenizer, History, _settings);
 
     /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>
     private static SentencePairClassifierTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, [.. ModelBundle.RequiredEntries, SettingsEntry]);
-        Settings? settings;
-        try { settings = JsonSerializer.Deserialize<Settings>(entries[SettingsEntry], JsonOptions); }
-        catch (JsonException e) { throw ComponentArchive.Corrupt(Component, SettingsEntry, e.Message, e); }
-        if (settings is null || string.IsNullOrEmpty(settings.Sentence1ColumnName) || settings.LabelNames is not { Length: >= 2 } || settings.BatchSize < 1)
-            throw ComponentArchive.Corrupt(Component, SettingsEntry, "column names, label names or sizes are missing");
-        TorchRuntime.EnsureInitialized();
-        Device device;
-        using (var ch = env.Register(RegistrationName).Start("Load")) device = TorchDevices.Resolve(settings.Device, msg => ch.Warning(msg));
-        var (model, tokenizer, history) = ModelBundle.FromEntries(entries, Component, device);
+        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, ModelBundle.Required());
+        var (settings, model, tokenizer, history) = ModelBundle.Load<Settings>(env, RegistrationName, entries, Component,
+            s => string.IsNullOrEmpty(s.Sentence1ColumnName) || s.LabelNames is not { Length: >= 2 } || s.BatchSize < 1 ? "column names, label names or sizes are missing" : null,
+            s => s.Device);
         if (model.Classifier is null || model.Config.NumLabels != settings.LabelNames.Length)
         {
             model.Dispose();
-            throw ComponentArchive.Corrupt(Component, ModelBundle.WeightsEntry, $"the weights hold no classifier for the {settings.LabelNames.Length} labels in {SettingsEntry}");
+            throw ComponentArchive.Corrupt(Component, ModelBundle.WeightsEntry, $"the weights hold no classifier for the {settings.LabelNames.Length} labels in {ModelBundle.SettingsEntry}");
         }
         return new SentencePairClassifierTransformer(env, model, tokenizer, history, settings);
+    }
+}
+
+/// <summary>Writes class probabilities to a Score column (0) and their argmax to a PredictedLabel key column (1).</summary>
+internal static class ClassifierOutputs
+{
+    public static void Write(float[][] probabilities, ColumnBatch outputs)
+    {
+        var scores = outputs.Vectors(0);
+        var predicted = outputs.Keys(1);
+        for (int i = 0; i < probabilities.Length; i++)
+        {
+            probabilities[i].CopyTo(scores[i], 0);
+            int best = 0;
+            for (int c = 1; c < probabilities[i].Length; c++) if (probabilities[i][c] > probabilities[i][best]) best = c;
+            predicted[i] = (uint)(best + 1); // keys are 1-based; 0 is missing
+        }
     }
 }
 

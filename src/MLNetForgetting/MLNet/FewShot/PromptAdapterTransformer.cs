@@ -31,7 +31,6 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     internal const string LoaderSignature = "MlnfPromptAdapters";
     internal const string Component = "MLNetForgetting.PromptAdapterClassifier";
     internal const int CurrentFormatVersion = 1;
-    internal const string SettingsEntry = "component.json";
     internal const string AdaptersEntry = "adapters.safetensors";
     internal const string RegistrationName = "PromptAdapterSelfTrainer";
 
@@ -131,43 +130,25 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
         var rows = new IReadOnlyList<string>[n];
         for (int i = 0; i < n; i++)
             rows[i] = _settings.Sentence2ColumnName is null ? new[] { inputs.Text(0)[i] ?? "" } : new[] { inputs.Text(0)[i] ?? "", inputs.Text(1)[i] ?? "" };
-        var probabilities = PredictProbabilities(rows);
-        var scores = outputs.Vectors(0);
-        var predicted = outputs.Keys(1);
-        for (int i = 0; i < n; i++)
-        {
-            probabilities[i].CopyTo(scores[i], 0);
-            int best = 0;
-            for (int c = 1; c < probabilities[i].Length; c++) if (probabilities[i][c] > probabilities[i][best]) best = c;
-            predicted[i] = (uint)(best + 1);
-        }
+        Classification.ClassifierOutputs.Write(PredictProbabilities(rows), outputs);
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries()
     {
         // The backbone without the installed adapters; the adapter pack carries those (and checks the backbone on load).
-        var entries = ModelBundle.ToEntries(Backbone, Tokenizer, exclude: AdapterSet.IsAdapterParameterName);
+        var entries = ModelBundle.ToEntries(Backbone, Tokenizer, history: null, _settings, exclude: AdapterSet.IsAdapterParameterName);
         entries[AdaptersEntry] = AdapterPack.ToBytes(Classifier, Tokenizer, _settings.TaskName);
-        entries[SettingsEntry] = JsonSerializer.SerializeToUtf8Bytes(_settings, JsonOptions);
         return entries;
     }
 
     /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>
     private static PromptAdapterTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, [.. ModelBundle.RequiredEntries, SettingsEntry, AdaptersEntry]);
-        Settings? settings;
-        try { settings = JsonSerializer.Deserialize<Settings>(entries[SettingsEntry], JsonOptions); }
-        catch (JsonException e) { throw ComponentArchive.Corrupt(Component, SettingsEntry, e.Message, e); }
-        if (settings is null || string.IsNullOrEmpty(settings.Sentence1ColumnName) || settings.LabelNames is not { Length: >= 2 } || settings.BatchSize < 1)
-            throw ComponentArchive.Corrupt(Component, SettingsEntry, "column names, label names or sizes are missing");
-        TorchRuntime.EnsureInitialized();
-        Device device;
-        using (var ch = env.Register(RegistrationName).Start("Load")) device = TorchDevices.Resolve(settings.Device, msg => ch.Warning(msg));
-        var (backbone, tokenizer, _) = ModelBundle.FromEntries(entries, Component, device);
+        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, ModelBundle.Required(AdaptersEntry));
+        var (settings, backbone, tokenizer, _) = ModelBundle.Load<Settings>(env, RegistrationName, entries, Component,
+            s => string.IsNullOrEmpty(s.Sentence1ColumnName) || s.LabelNames is not { Length: >= 2 } || s.BatchSize < 1 ? "column names, label names or sizes are missing" : null,
+            s => s.Device);
         PromptClassifier classifier;
         try { classifier = AdapterPack.FromBytes(entries[AdaptersEntry], backbone, tokenizer, AdaptersEntry); }
         catch (Exception e) when (e is InvalidDataException or BackboneMismatchException or ArgumentException or JsonException or FormatException)

@@ -1,5 +1,6 @@
 using System.Text;
 using MLNetForgetting.Modeling;
+using Microsoft.ML.Runtime;
 using MLNetForgetting.Persistence;
 using MLNetForgetting.Text;
 using MLNetForgetting.Training;
@@ -19,6 +20,10 @@ public static class ModelBundle
     public const string WeightsEntry = "weights.safetensors";
     public const string HistoryEntry = "history.json";
     public const string TokenizerPrefix = "tokenizer."; // entry names are flat (no folders)
+    /// <summary>The component's own settings (column names, sizes, device), as JSON.</summary>
+    public const string SettingsEntry = "component.json";
+
+    private static readonly System.Text.Json.JsonSerializerOptions SettingsJson = new() { WriteIndented = true };
 
     /// <summary>Entries that every bundle has.</summary>
     public static readonly string[] RequiredEntries = { ConfigEntry, WeightsEntry };
@@ -39,6 +44,37 @@ public static class ModelBundle
         if (history is not null) entries[HistoryEntry] = Encoding.UTF8.GetBytes(history.ToJson());
         return entries;
     }
+
+    /// <summary>The bundle entries plus <see cref="SettingsEntry"/> holding <paramref name="settings"/>.</summary>
+    public static Dictionary<string, byte[]> ToEntries<TSettings>(RobertaForMaskedLM model, SubwordTokenizer tokenizer, TrainingHistory? history, TSettings settings, Func<string, bool>? exclude = null)
+    {
+        var entries = ToEntries(model, tokenizer, history, exclude);
+        entries[SettingsEntry] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(settings, SettingsJson);
+        return entries;
+    }
+
+    /// <summary>
+    /// Everything a transformer's loader needs: its settings (checked by <paramref name="problem"/>,
+    /// which names what is wrong or returns null), and the model on the settings' device, tokenizer and history.
+    /// </summary>
+    public static (TSettings Settings, RobertaForMaskedLM Model, SubwordTokenizer Tokenizer, TrainingHistory? History) Load<TSettings>(
+        Microsoft.ML.Runtime.IHostEnvironment env, string registrationName, IReadOnlyDictionary<string, byte[]> entries, string component,
+        Func<TSettings, string?> problem, Func<TSettings, Runtime.DeviceOption> device) where TSettings : class
+    {
+        TSettings? settings;
+        try { settings = System.Text.Json.JsonSerializer.Deserialize<TSettings>(entries[SettingsEntry], SettingsJson); }
+        catch (System.Text.Json.JsonException e) { throw ComponentArchive.Corrupt(component, SettingsEntry, e.Message, e); }
+        string? wrong = settings is null ? "it is empty" : problem(settings);
+        if (wrong is not null) throw ComponentArchive.Corrupt(component, SettingsEntry, wrong);
+        Runtime.TorchRuntime.EnsureInitialized();
+        Device target;
+        using (var ch = env.Register(registrationName).Start("Load")) target = Runtime.TorchDevices.Resolve(device(settings!), msg => ch.Warning(msg));
+        var (model, tokenizer, history) = FromEntries(entries, component, target);
+        return (settings!, model, tokenizer, history);
+    }
+
+    /// <summary>Entries every bundled transformer requires, plus <paramref name="extra"/>.</summary>
+    public static string[] Required(params string[] extra) => [.. RequiredEntries, SettingsEntry, .. extra];
 
     /// <summary>Rebuilds the model (in eval mode, on <paramref name="device"/>), tokenizer and history; corrupt entries raise <see cref="ModelFormatException"/>.</summary>
     public static (RobertaForMaskedLM Model, SubwordTokenizer Tokenizer, TrainingHistory? History) FromEntries(

@@ -29,7 +29,6 @@ public sealed class LanguageModelTransformer : TorchRowTransformer
     internal const string LoaderSignature = "MlnfLanguageModel";
     internal const string Component = "MLNetForgetting.LanguageModel";
     internal const int CurrentFormatVersion = 1;
-    internal const string SettingsEntry = "component.json";
 
     private static VersionInfo VersionInfo => new(
         modelSignature: "MLNFLMOD",
@@ -132,29 +131,16 @@ public sealed class LanguageModelTransformer : TorchRowTransformer
         for (int i = 0; i < inputs.Count; i++) pooled[i].CopyTo(rows[i], 0);
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
-
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries()
-    {
-        var entries = ModelBundle.ToEntries(Model, Tokenizer, History);
-        entries[SettingsEntry] = JsonSerializer.SerializeToUtf8Bytes(_settings, JsonOptions);
-        return entries;
-    }
+    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => ModelBundle.ToEntries(Model, Tokenizer, History, _settings);
 
     /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>
     private static LanguageModelTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, [.. ModelBundle.RequiredEntries, SettingsEntry]);
-        Settings? settings;
-        try { settings = JsonSerializer.Deserialize<Settings>(entries[SettingsEntry], JsonOptions); }
-        catch (JsonException e) { throw ComponentArchive.Corrupt(Component, SettingsEntry, e.Message, e); }
-        if (settings is null || string.IsNullOrEmpty(settings.InputColumnName) || string.IsNullOrEmpty(settings.OutputColumnName) || settings.BatchSize < 1 || settings.MaxSequenceLength < 3)
-            throw ComponentArchive.Corrupt(Component, SettingsEntry, "column names or sizes are missing");
-        TorchRuntime.EnsureInitialized();
-        Device device;
-        using (var ch = env.Register(ActiveForgettingPretrainer.RegistrationName).Start("Load")) device = TorchDevices.Resolve(settings.Device, msg => ch.Warning(msg));
-        var (model, tokenizer, history) = ModelBundle.FromEntries(entries, Component, device);
+        var entries = LoadArchive(ctx, VersionInfo, Component, CurrentFormatVersion, ModelBundle.Required());
+        var (settings, model, tokenizer, history) = ModelBundle.Load<Settings>(env, ActiveForgettingPretrainer.RegistrationName, entries, Component,
+            s => string.IsNullOrEmpty(s.InputColumnName) || string.IsNullOrEmpty(s.OutputColumnName) || s.BatchSize < 1 || s.MaxSequenceLength < 3 ? "column names or sizes are missing" : null,
+            s => s.Device);
         return new LanguageModelTransformer(env, model, tokenizer, history, settings);
     }
 }
