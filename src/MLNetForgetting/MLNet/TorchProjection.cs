@@ -167,14 +167,7 @@ public sealed class TorchProjectionTransformer : TorchRowTransformer
     internal const string WeightsEntry = "weights.safetensors";
     internal const string ConfigEntry = "config.json";
 
-    // ML.NET's header version stays fixed; the format evolves through the archive manifest version.
-    private static VersionInfo VersionInfo => new(
-        modelSignature: "MLNFTPRJ",
-        verWrittenCur: 0x00010001,
-        verReadableCur: 0x00010001,
-        verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(TorchProjectionTransformer).Assembly.FullName);
+    private static VersionInfo VersionInfo => ComponentVersionInfo("MLNFTPRJ", LoaderSignature);
 
     internal sealed record Config(
         [property: JsonPropertyName("inputColumnName")] string InputColumnName,

@@ -74,6 +74,19 @@ public abstract class TorchRowTransformer : ITransformer
     /// <summary>The archive format version this build writes (and the highest it reads).</summary>
     protected abstract int FormatVersion { get; }
 
+    /// <summary>
+    /// ML.NET's header for our components: an 8-character model signature, a loader signature of at most
+    /// 24 characters, and our assembly as the loader. The header version stays 1.1 for good; our own
+    /// format evolves through <see cref="FormatVersion"/> in the archive manifest.
+    /// </summary>
+    protected static VersionInfo ComponentVersionInfo(string modelSignature, string loaderSignature) => new(
+        modelSignature: modelSignature,
+        verWrittenCur: 0x00010001,
+        verReadableCur: 0x00010001,
+        verWeCanReadBack: 0x00010001,
+        loaderSignature: loaderSignature,
+        loaderAssemblyName: typeof(TorchRowTransformer).Assembly.FullName);
+
     /// <summary>ML.NET's model header version info (8-char model signature, loader signature ≤ 24 chars).</summary>
     protected abstract VersionInfo GetVersionInfo();
 

@@ -29,13 +29,7 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
     internal const int CurrentFormatVersion = 1;
     internal const string RegistrationName = "SentencePairClassifier";
 
-    private static VersionInfo VersionInfo => new(
-        modelSignature: "MLNFSPCL",
-        verWrittenCur: 0x00010001,
-        verReadableCur: 0x00010001,
-        verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(SentencePairClassifierTransformer).Assembly.FullName);
+    private static VersionInfo VersionInfo => ComponentVersionInfo("MLNFSPCL", LoaderSignature);
 
     /// <summary>What the transformer needs besides the weights.</summary>
     internal sealed record Settings(

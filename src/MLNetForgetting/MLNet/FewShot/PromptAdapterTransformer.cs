@@ -34,13 +34,7 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     internal const string AdaptersEntry = "adapters.safetensors";
     internal const string RegistrationName = "PromptAdapterSelfTrainer";
 
-    private static VersionInfo VersionInfo => new(
-        modelSignature: "MLNFLIST",
-        verWrittenCur: 0x00010001,
-        verReadableCur: 0x00010001,
-        verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(PromptAdapterTransformer).Assembly.FullName);
+    private static VersionInfo VersionInfo => ComponentVersionInfo("MLNFLIST", LoaderSignature);
 
     /// <summary>What the transformer needs besides the weights.</summary>
     internal sealed record Settings(

@@ -30,13 +30,7 @@ public sealed class LanguageModelTransformer : TorchRowTransformer
     internal const string Component = "MLNetForgetting.LanguageModel";
     internal const int CurrentFormatVersion = 1;
 
-    private static VersionInfo VersionInfo => new(
-        modelSignature: "MLNFLMOD",
-        verWrittenCur: 0x00010001,
-        verReadableCur: 0x00010001,
-        verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(LanguageModelTransformer).Assembly.FullName);
+    private static VersionInfo VersionInfo => ComponentVersionInfo("MLNFLMOD", LoaderSignature);
 
     /// <summary>What the transformer needs besides the weights.</summary>
     internal sealed record Settings(
