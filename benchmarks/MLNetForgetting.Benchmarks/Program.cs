@@ -9,6 +9,7 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIg
     ["tokenizer"] = TokenizerThroughput.Run,
     ["forgetting-overhead"] = ForgettingOverhead.Run,
     ["list-meta-step"] = ListMetaStep.Run,
+    ["mlnet-overhead"] = MLNetOverhead.Run,
 };
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 {
