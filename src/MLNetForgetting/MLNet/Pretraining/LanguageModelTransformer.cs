@@ -24,7 +24,7 @@ namespace MLNetForgetting.MLNet.Pretraining;
 /// training history. Empty or null text is encoded as &lt;s&gt;&lt;/s&gt;; text longer than the
 /// model's maximum length is truncated.
 /// </summary>
-public sealed class LanguageModelTransformer : TorchRowTransformer
+public sealed partial class LanguageModelTransformer : TorchRowTransformer
 {
     internal const string LoaderSignature = "MlnfLanguageModel";
     internal const string Component = "MLNetForgetting.LanguageModel";
