@@ -8,8 +8,7 @@ Console.CancelKeyPress += (_, e) =>
 {
     if (cancellation.IsCancellationRequested) return; // second press: let the runtime terminate
     e.Cancel = true;
-    Console.Out.WriteLine("Stopping after the current update and writing a checkpoint (Ctrl+C again to abort)...");
-    cancellation.Cancel();
+    cancellation.Cancel(); // the progress display says "stopping…"
 };
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {

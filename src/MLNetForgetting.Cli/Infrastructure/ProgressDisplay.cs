@@ -15,8 +15,12 @@ public static class ProgressDisplay
     /// <summary>Runs <paramref name="work"/> with a progress sink shown under <paramref name="title"/>.</summary>
     public static T Run<T>(CliContext context, string title, Func<IProgress<TrainingProgress>, T> work)
     {
+        const string Stopping = "stopping after the current update and writing a checkpoint (Ctrl+C again to abort)";
         if (!context.Interactive)
+        {
+            using var _ = context.CancellationToken.Register(() => { context.Out.WriteLine($"{title}  {Stopping}"); context.Out.Flush(); });
             return work(new PlainProgress(context.Out, title));
+        }
         return context.Console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
@@ -24,6 +28,8 @@ public static class ProgressDisplay
             .Start(ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(title), autoStart: true, maxValue: 1);
+                // Said in the live display itself: a plain write from the signal handler would tear it.
+                using var _ = context.CancellationToken.Register(() => task.Description = Markup.Escape($"{title}  {Stopping}"));
                 return work(new SpectreProgress(task, title));
             });
     }
