@@ -1,0 +1,119 @@
+using System.CommandLine;
+using MLNetForgetting.Cli.Infrastructure;
+using MLNetForgetting.MLNet.Pretraining;
+using MLNetForgetting.Runtime;
+
+namespace MLNetForgetting.Cli.Commands;
+
+/// <summary><c>mlnf pretrain</c>: standard or active-forgetting pretraining of a masked language model into an ML.NET zip.</summary>
+public static class PretrainCommand
+{
+    private static readonly string[] Presets = { "Tiny", "Small", "Base" };
+    private static readonly string[] Devices = { "cpu", "cuda", "auto" };
+
+    /// <summary>Builds the command.</summary>
+    public static Command Create(CliHost host)
+    {
+        var input = CliOptions.Input("--input", "Training text: a .txt file (one row per line), a folder of *.txt files, or a .tsv file with a header (see --column)", aliases: "-i");
+        var column = new Option<string?>("--column") { Description = "Text column of a TSV input (makes the input a TSV whatever its extension; default 'Text' for .tsv files)", HelpName = "name" };
+        var maxRows = CliOptions.Number("--max-rows", "Use only the first N rows of the input (0: all)", 0L).AtLeast(0);
+        var output = CliOptions.Output("--output", "The model zip to write (loads with mlContext.Model.Load)", aliases: "-o");
+        var history = CliOptions.Output("--history", "Training history to write: .csv or .json (default: <output>.history.csv)", required: false);
+        var k = CliOptions.Number("--k", "Active forgetting: reset the token embeddings every K updates (0 = standard)", 1000L, "K").AtLeast(0, "0 is standard pretraining");
+        var standard = new Option<bool>("--standard") { Description = "Standard pretraining without resets (same as --k 0)" };
+        var preset = new Option<string>("--preset") { Description = "Model size", DefaultValueFactory = _ => "Small" }.OneOf(Presets);
+        var steps = CliOptions.OptionalNumber<long>("--steps", "Total updates").AtLeast(1);
+        var epochs = CliOptions.OptionalNumber<int>("--epochs", "Epochs over the input (default 1 when neither --steps nor --tokens is given)").AtLeast(1);
+        var tokens = CliOptions.OptionalNumber<long>("--tokens", "Train on about this many tokens").AtLeast(1);
+        var batch = CliOptions.Number("--batch", "Sequences per update", 32).AtLeast(1);
+        var seq = CliOptions.Number("--seq", "Longest sequence in tokens (longer text is truncated)", 128).AtLeast(8);
+        var lr = CliOptions.Number("--lr", "Peak learning rate of the body", 7e-4, "rate").AtLeast(0);
+        var embLr = CliOptions.OptionalNumber<double>("--emb-lr", "Peak learning rate of the token embeddings (default: --lr)", "rate").AtLeast(0);
+        var vocab = CliOptions.Number("--vocab", "Size of the byte-level BPE vocabulary trained on the input", 8000).AtLeast(300, "5 special tokens + 256 bytes + merges");
+        var seed = CliOptions.Seed();
+        var device = new Option<string>("--device") { Description = "Where to train (cuda falls back to the CPU with a warning)", DefaultValueFactory = _ => "cpu" }.OneOf(Devices);
+        var checkpointDir = CliOptions.Output("--checkpoint-dir", "Checkpoint folder, kept after the run (default: <output>.checkpoint, removed after a successful run)", required: false);
+        var checkpointEvery = CliOptions.Number("--checkpoint-every", "Write a checkpoint every N updates (0: only at the end and on Ctrl+C)", 0L).AtLeast(0);
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint of an interrupted run (same command line and seed)" };
+        var validation = CliOptions.Input("--validation", "Held-out text in the same format as --input, for validation loss and accuracy", required: false);
+        var validateEvery = CliOptions.Number("--validate-every", "Validate every N updates (0: at the end only)", 0L).AtLeast(0);
+        var keepBest = new Option<bool>("--keep-best") { Description = "Keep the weights with the lowest validation loss (needs --validation)" };
+        // Tests stop a run deterministically with this instead of sending Ctrl+C at the right moment.
+        var stopAfter = new Option<long>("--stop-after-steps") { Hidden = true, Description = "Cancel after N updates as Ctrl+C would" };
+
+        var command = new Command("pretrain", "Pretrain a RoBERTa-style masked language model, standard or with active forgetting, and save it as an ML.NET zip with its training history.")
+        {
+            input, column, maxRows, output, history, k, standard, preset, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
+            device, checkpointDir, checkpointEvery, resume, validation, validateEvery, keepBest, stopAfter,
+        };
+        command.AtMostOneOf(k, standard);
+        command.AtMostOneOf(steps, epochs, tokens);
+        command.WithExamples(
+            "mlnf pretrain --input ../shared/data/raw/en --output en-forget.zip --k 1000 --preset Small --steps 125000",
+            "mlnf pretrain --input corpus.txt --output en-std.zip --standard --preset Tiny --epochs 2 --history std.json",
+            "mlnf pretrain --input sentences.tsv --column sentence --output lm.zip --steps 5000 --checkpoint-every 500",
+            "mlnf pretrain --input corpus.txt --output lm.zip --steps 5000 --resume      # after Ctrl+C");
+
+        return host.SetAction(command, (parse, context) =>
+        {
+            // Paths first, inputs before outputs: a typo or an unwritable folder fails before a corpus is
+            // read or a vocabulary trained, and a missing input leaves nothing behind.
+            int runSeed = parse.GetValue(seed);
+            var ml = context.CreateMLContext(runSeed);
+            string? tsvColumn = parse.GetValue(column);
+            var train = TextInput.Open(ml, parse.GetValue(input), "--input", tsvColumn, parse.GetValue(maxRows));
+            TextSource? held = parse.GetValue(validation) is { } v ? TextInput.Open(ml, v, "--validation", tsvColumn ?? (train.Column == TextInput.DefaultColumn ? null : train.Column)) : null;
+            string outputPath = PathChecks.OutputFile(parse.GetValue(output), "--output");
+            string historyPath = PathChecks.OutputFile(parse.GetValue(history) ?? DefaultSibling(outputPath, ".history.csv"), "--history");
+            // The default checkpoint folder sits beside the output, whose folder was just proved writable;
+            // the library creates it at the first checkpoint. A given folder is created and checked now.
+            string? givenCheckpoint = parse.GetValue(checkpointDir);
+            string checkpointPath = givenCheckpoint is null ? DefaultSibling(outputPath, ".checkpoint") : PathChecks.OutputFolder(givenCheckpoint, "--checkpoint-dir");
+            if (held is not null && held.Column != train.Column)
+                throw new CliUsageException($"--validation must have the same text column as --input ('{train.Column}'), found '{held.Column}'");
+            if (parse.GetValue(keepBest) && held is null) throw new CliUsageException("--keep-best needs --validation");
+
+            long resetInterval = parse.GetValue(standard) ? 0 : parse.GetValue(k);
+            double learningRate = parse.GetValue(lr);
+            var options = new ActiveForgettingPretrainer.Options
+            {
+                InputColumnName = train.Column,
+                ModelPreset = CliOptions.Canonical(parse.GetValue(preset)!, Presets),
+                ResetInterval = resetInterval,
+                MaxSteps = parse.GetValue(steps) ?? 0,
+                TokenBudget = parse.GetValue(tokens) ?? 0,
+                MaxEpochs = parse.GetValue(epochs) ?? 1,
+                BatchSize = parse.GetValue(batch),
+                MaxSequenceLength = parse.GetValue(seq),
+                LearningRate = learningRate,
+                EmbeddingLearningRate = parse.GetValue(embLr) ?? learningRate,
+                VocabularySize = parse.GetValue(vocab),
+                Seed = runSeed,
+                Device = Enum.Parse<DeviceOption>(parse.GetValue(device)!, ignoreCase: true),
+                CheckpointDirectory = checkpointPath,
+                CheckpointInterval = parse.GetValue(checkpointEvery),
+                Resume = parse.GetValue(resume),
+                ValidationData = held?.Data,
+                ValidationInterval = parse.GetValue(validateEvery),
+                KeepBestCheckpoint = parse.GetValue(keepBest),
+            };
+            string kind = resetInterval == 0 ? "standard" : $"forgetting K={resetInterval}";
+            context.WriteLine($"Pretraining ({kind}, preset {options.ModelPreset}, seed {runSeed}) on {train.Description}");
+            var job = new PretrainJob(kind, train, options, outputPath, historyPath,
+                DeleteCheckpointOnSuccess: givenCheckpoint is null, StopAfterSteps: parse.GetValue(stopAfter));
+            var model = PretrainRun.Execute(context, ml, job);
+
+            var h = model.History;
+            int tail = Math.Max(1, h.Steps.Count / 10);
+            string finalLoss = h.Steps.Count == 0 ? "n/a" : h.Steps.TakeLast(tail).Average(s => s.Loss).ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+            context.WriteLine($"Model: {outputPath}");
+            context.WriteLine($"History: {historyPath}");
+            context.WriteLine($"{h.Steps.Count} updates, {h.Events.Count(e => e.Kind == "reset")} embedding resets, mean loss of the last {tail} updates {finalLoss}");
+            return ExitCodes.Success;
+        });
+    }
+
+    /// <summary>"out/model.zip" → "out/model" + <paramref name="suffix"/>.</summary>
+    internal static string DefaultSibling(string path, string suffix) =>
+        Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + suffix);
+}

@@ -1,0 +1,76 @@
+using MLNetForgetting.Cli.Reporting;
+using MLNetForgetting.Tests.Infrastructure;
+using MLNetForgetting.Training;
+
+namespace MLNetForgetting.Tests.Cli;
+
+[TestClass]
+public sealed class PlotAndDemoTests
+{
+    private static readonly byte[] PngSignature = { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A };
+
+    private static void AssertPng(string path)
+    {
+        Assert.IsTrue(File.Exists(path), $"{path} was not written");
+        var bytes = File.ReadAllBytes(path);
+        Assert.IsGreaterThan(5 * 1024, bytes.Length, $"{path} is only {bytes.Length} bytes; a rendered chart is larger");
+        CollectionAssert.AreEqual(PngSignature, bytes.Take(8).ToArray(), $"{path} is not a PNG");
+    }
+
+    private static TrainingHistory SyntheticHistory(int steps, int k, double start)
+    {
+        var h = new TrainingHistory();
+        for (int s = 1; s <= steps; s++)
+        {
+            h.Steps.Add(new StepRecord(s, start - Math.Log(s) * 0.3 + (k > 0 && s % k == 1 && s > 1 ? 0.5 : 0), 1000 + s, new Dictionary<string, double> { ["body"] = 1e-3, ["embeddings"] = 2e-3 }));
+            if (k > 0 && s % k == 0 && s < steps) h.Events.Add(new TrainingEvent(s, "reset"));
+        }
+        h.Validations.Add(new ValidationRecord(steps / 2, new Dictionary<string, double> { ["loss"] = start - 0.5, ["accuracy"] = 0.2 }));
+        h.Validations.Add(new ValidationRecord(steps, new Dictionary<string, double> { ["loss"] = start - 1, ["accuracy"] = 0.3 }));
+        return h;
+    }
+
+    [TestMethod]
+    public void PlotDrawsCsvAndJsonHistoriesAsPng()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("standard.csv"), SyntheticHistory(200, 0, 6).ToCsv());
+        File.WriteAllText(dir.File("forgetting.json"), SyntheticHistory(200, 20, 6.2).ToJson());
+        var r = CliRunner.RunOk("plot", "--history", dir.File("standard.csv"), "--history", dir.File("forgetting.json"), "--output", dir.File("plots/loss.png"), "--smooth", "5");
+        AssertPng(dir.File("plots/loss.png"));
+        StringAssert.Contains(r.StdOut, "2 histories, 9 reset marks");
+
+        CliRunner.RunOk("plot", "--history", dir.File("standard.csv"), "--output", dir.File("val.png"), "--kind", "validation", "--metric", "accuracy");
+        AssertPng(dir.File("val.png"));
+    }
+
+    [TestMethod]
+    public void HistoryCsvReadsBackWhatToCsvWrote()
+    {
+        var h = SyntheticHistory(30, 10, 5);
+        var back = HistoryFiles.FromCsv(h.ToCsv().Split('\n'), "h.csv");
+        CollectionAssert.AreEqual(h.Steps.Select(s => s.Loss).ToArray(), back.Steps.Select(s => s.Loss).ToArray());
+        CollectionAssert.AreEqual(h.Events.Select(e => e.Step).ToArray(), back.Events.Select(e => e.Step).ToArray());
+        Assert.AreEqual(2e-3, back.Steps[3].LearningRates["embeddings"]);
+        CollectionAssert.AreEqual(h.Validations.Select(v => v.Metrics["accuracy"]).ToArray(), back.Validations.Select(v => v.Metrics["accuracy"]).ToArray());
+    }
+
+    [TestMethod]
+    public void DemoWritesModelsHistoriesPlotAndSummary()
+    {
+        using var dir = new TempDir();
+        var r = CliRunner.RunOk("demo", "--output", dir.File("demo"), "--quick", "--steps", "8", "--k", "4");
+        foreach (var run in new[] { "standard", "forgetting" })
+        {
+            Assert.IsTrue(File.Exists(dir.File($"demo/pretrain-{run}.zip")), r.ToString());
+            Assert.HasCount(9, File.ReadAllLines(dir.File($"demo/pretrain-{run}.history.csv")));
+        }
+        Assert.AreEqual(1, File.ReadAllLines(dir.File("demo/pretrain-forgetting.history.csv")).Count(l => l.Contains(",reset")), "K = 4 over 8 updates resets once (the last update ends the run)");
+        AssertPng(dir.File("demo/pretrain-loss.png"));
+        Assert.IsTrue(File.Exists(dir.File("demo/data/raw/en/synthetic.txt")), "the synthetic dataset is written for later stages");
+        var summary = File.ReadAllText(dir.File("demo/summary.md"));
+        StringAssert.Contains(summary, "| pretrain (forgetting) | 8 updates, 1 resets");
+        Assert.HasCount(5, File.ReadAllLines(dir.File("demo/summary.csv")), "header + dataset, two pretraining runs, plot");
+        StringAssert.Contains(r.StdOut, "[4/4] plot");
+    }
+}
