@@ -34,7 +34,7 @@ public sealed class AlternativeTokenizerTests
         CollectionAssert.AreEqual(ids, rebuilt.EncodeToIds(text));
     }
 
-    private static byte[] BertVocab()
+    internal static byte[] BertVocab()
     {
         string[] tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "##s", "a", "dog", ".", ",", "play", "##ing"];
         return Encoding.UTF8.GetBytes(string.Join("\n", tokens) + "\n");
@@ -78,7 +78,7 @@ public sealed class AlternativeTokenizerTests
     private static byte[] Number(int field, long value) => [.. Varint((ulong)(field << 3)), .. Varint((ulong)value)];
     private static byte[] Float(int field, float value) => [.. Varint((ulong)(field << 3 | 5)), .. BitConverter.GetBytes(value)];
 
-    private static byte[] SentencePieceBpeModel()
+    internal static byte[] SentencePieceBpeModel()
     {
         // type: 1 normal, 2 unknown, 3 control. In BPE models a higher score merges first.
         (string Piece, float Score, int Type)[] pieces =
