@@ -10,6 +10,9 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIg
     ["forgetting-overhead"] = ForgettingOverhead.Run,
     ["list-meta-step"] = ListMetaStep.Run,
     ["mlnet-overhead"] = MLNetOverhead.Run,
+    ["long-run-memory"] = LongRunMemory.Run,
+    ["tokenizer-fuzz"] = TokenizerFuzz.Run,
+    ["concurrency"] = ConcurrentServing.Run,
 };
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 {

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNetForgetting.MLNet.Persistence;
 using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Training;
 
@@ -61,20 +62,9 @@ public static class PretrainRun
         return model;
     }
 
-    /// <summary>Saves through a temporary file and a rename, so an interrupted save never leaves a truncated zip under the real name.</summary>
-    public static void SaveModel(MLContext ml, ITransformer model, DataViewSchema inputSchema, string path)
-    {
-        string temporary = path + ".partial";
-        try
-        {
-            ml.Model.Save(model, inputSchema, temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
+    /// <summary>Saves through a temporary file and a rename (<see cref="ModelFiles.SaveAtomic"/>), so an interrupted save never leaves a truncated zip under the real name.</summary>
+    public static void SaveModel(MLContext ml, ITransformer model, DataViewSchema inputSchema, string path) =>
+        ml.Model.SaveAtomic(model, inputSchema, path);
 
     // Only the files the training loop writes; a folder holding anything else is left alone.
     private static void DeleteCheckpointFolder(string folder)

@@ -42,7 +42,10 @@ public static class AdapterPack
     public const string Kind = "list-adapter-pack";
     private const string KindKey = "mlnf.kind", TaskKey = "list.task", TemplateKey = "list.template", MaxLengthKey = "list.template_max_length",
         FirstLimitKey = "list.first_sentence_limit", LabelsKey = "list.labels", WordsKey = "list.words", AdaptersKey = "list.adapters",
-        FingerprintKey = "list.backbone_fingerprint", LabelIdsKey = "list.label_word_ids";
+        FingerprintKey = "list.backbone_fingerprint", LabelIdsKey = "list.label_word_ids", FormatKey = "mlnf.format_version", ContentKey = "mlnf.content_sha256";
+
+    /// <summary>The pack format this build writes and the highest it reads.</summary>
+    public const int FormatVersion = 1;
 
     /// <summary>Writes <paramref name="model"/>'s adapters and head to <paramref name="path"/> (atomically).</summary>
     public static void Save(string path, PromptClassifier model, SubwordTokenizer tokenizer, string? taskName = null)
@@ -71,9 +74,17 @@ public static class AdapterPack
             [AdaptersKey] = JsonSerializer.Serialize(model.Adapters.Options),
             [FingerprintKey] = BackboneFingerprint(model.Backbone, tokenizer),
         };
+        meta[FormatKey] = FormatVersion.ToString(CultureInfo.InvariantCulture);
         var tensors = model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter)).ToList();
+        // The tensor bytes do not depend on the header, so hash them once and write again with the hash:
+        // safetensors has no checksum of its own, and an altered adapter weight would otherwise load silently.
+        meta[ContentKey] = ContentHash(SafeTensors.ToBytes(tensors, meta));
         return SafeTensors.ToBytes(tensors, meta);
     }
+
+    // SHA-256 of the tensor data that follows the 8-byte length and the JSON header.
+    private static string ContentHash(byte[] file) =>
+        Convert.ToHexStringLower(SHA256.HashData(file.AsSpan(8 + (int)BitConverter.ToUInt64(file, 0))));
 
     /// <summary>
     /// Rebuilds the classifier of a pack on <paramref name="backbone"/>. Throws
@@ -92,6 +103,16 @@ public static class AdapterPack
         {
             if (!meta.TryGetValue(KindKey, out var kind) || kind != Kind)
                 throw new InvalidDataException($"{path} is not a LiST adapter pack (mlnf.kind = '{kind}').");
+            // Packs written before the format version and hash existed have neither; they load as version 1 without the check.
+            if (meta.TryGetValue(FormatKey, out var versionText))
+            {
+                if (!int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
+                    throw new InvalidDataException($"{path}: adapter pack format version '{versionText}' is not valid.");
+                if (version > FormatVersion)
+                    throw new InvalidDataException($"{path}: adapter pack format version {version} is newer than this library reads (up to {FormatVersion}). Upgrade MLNetForgetting.");
+            }
+            if (meta.TryGetValue(ContentKey, out var hash) && !string.Equals(hash, ContentHash(bytes), StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{path}: the adapter pack's tensor data does not match its SHA-256 (the file was altered or damaged).");
             string Get(string key) => meta.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{path}: adapter pack metadata lacks '{key}'.");
             string expected = Get(FingerprintKey);
             string actual = BackboneFingerprint(backbone, tokenizer);

@@ -5,7 +5,7 @@ namespace MLNetForgetting.Text;
 /// <summary>
 /// The text normalisation applied before every encoding (version "nfc-ctrl-v1"):
 /// <list type="number">
-/// <item>unpaired UTF-16 surrogates become U+FFFD (they cannot be encoded as UTF-8);</item>
+/// <item>unpaired UTF-16 surrogates and Unicode noncharacters (U+FDD0..U+FDEF, U+xxFFFE/U+xxFFFF) become U+FFFD;</item>
 /// <item>"\r\n" and a lone "\r" become "\n";</item>
 /// <item>control characters (category Cc) other than "\t" and "\n" are removed;</item>
 /// <item>the result is in Unicode NFC.</item>
@@ -32,7 +32,9 @@ public static class TextNormalization
             {
                 if (i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
                 {
-                    sb.Append(c).Append(text[i + 1]);
+                    // Plane-end noncharacters (U+1FFFE, U+10FFFF…) are rejected by .NET's NFC like U+FFFE.
+                    if ((char.ConvertToUtf32(c, text[i + 1]) & 0xFFFE) == 0xFFFE) sb.Append('\uFFFD');
+                    else sb.Append(c).Append(text[i + 1]);
                     i++;
                 }
                 else
@@ -43,6 +45,10 @@ public static class TextNormalization
             else if (char.IsLowSurrogate(c))
             {
                 sb.Append('\uFFFD');
+            }
+            else if (c is '\uFFFE' or '\uFFFF' or (>= '\uFDD0' and <= '\uFDEF'))
+            {
+                sb.Append('\uFFFD'); // noncharacters: .NET's normalisation throws on them (found by TokenizerFuzzTests)
             }
             else if (c == '\r')
             {

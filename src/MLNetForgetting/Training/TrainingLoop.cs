@@ -27,7 +27,11 @@ public sealed record TrainingLoopOptions
     public long ValidationInterval { get; init; }
     /// <summary>Keep the weights with the lowest validation "loss" in <c>best.safetensors</c> ([AF] §1.4 keeps the best forgetting checkpoint).</summary>
     public bool KeepBestCheckpoint { get; init; }
-    /// <summary>Turn on autograd anomaly detection to find the first operation that produced a non-finite value (slow).</summary>
+    /// <summary>
+    /// Find the first non-finite value (slow): torch's autograd anomaly mode names the backward function
+    /// that produced NaN/Inf, and after every update each parameter is checked so the update that first
+    /// makes one non-finite stops the run, naming the parameter (<see cref="TrainingDivergedException.Culprit"/>).
+    /// </summary>
     public bool DetectAnomaly { get; init; }
     /// <summary>Name shown in progress and logs.</summary>
     public string Phase { get; init; } = "train";
@@ -112,6 +116,12 @@ public sealed class TrainingLoop<TBatch>
     public TrainingHistory Run(Func<int, IEnumerable<TBatch>> epochs, Func<TBatch, StepContext, StepOutput> step, CancellationToken cancellationToken = default)
     {
         long n = 0; int epoch = 0; long batchInEpoch = 0;
+        if (options.CheckpointDirectory is { } folder)
+        {
+            // A run killed while writing a checkpoint leaves its temporary file behind; clear it before resuming.
+            int stale = AtomicFile.RemoveStaleTemporaries(Path.Combine(folder, CheckpointFile)) + AtomicFile.RemoveStaleTemporaries(Path.Combine(folder, BestFile));
+            if (stale > 0) Log?.Invoke($"{options.Phase}: removed {stale} temporary file(s) left by an interrupted checkpoint write");
+        }
         if (options.Resume && options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
         {
             (n, epoch, batchInEpoch) = LoadCheckpoint(Path.Combine(dir, CheckpointFile));
@@ -149,13 +159,32 @@ public sealed class TrainingLoop<TBatch>
                     loss = output.Loss.item<float>();
                     tokens = output.Tokens;
                     if (!double.IsFinite(loss))
+                    {
+                        if (options.DetectAnomaly)
+                        {
+                            // Every parameter is finite (checked after each update), so the forward pass overflowed;
+                            // a backward pass in anomaly mode names the autograd function where NaN/Inf shows.
+                            try { output.Loss.backward(); }
+                            catch (System.Runtime.InteropServices.ExternalException e)
+                            {
+                                throw Diverged(update, $"the loss is {loss} although every parameter is finite (the forward pass overflowed); autograd anomaly detection: {e.Message.Split('\n')[0].Trim()}", inner: e);
+                            }
+                        }
                         throw Diverged(update, $"the loss is {loss}");
+                    }
                     optimizer.ZeroGrad();
-                    output.Loss.backward();
+                    try { output.Loss.backward(); }
+                    catch (System.Runtime.InteropServices.ExternalException e) when (options.DetectAnomaly)
+                    {
+                        string first = e.Message.Split('\n')[0].Trim();
+                        throw Diverged(update, $"autograd anomaly detection stopped the backward pass: {first}", inner: e);
+                    }
                     double norm = nn.utils.clip_grad_norm_(optimizer.AllParameters, options.ClipNorm ?? double.PositiveInfinity);
                     if (!double.IsFinite(norm))
                         throw Diverged(update, $"the gradient norm is {norm}{NonFiniteGradients()}");
                     optimizer.Step(update);
+                    if (options.DetectAnomaly && FirstNonFiniteParameter() is { } bad)
+                        throw Diverged(update, $"this update made parameter '{bad}' non-finite", applied: true, culprit: bad);
                     n = update;
                     batchInEpoch++;
                     using (no_grad()) AfterUpdate?.Invoke(n);
@@ -220,12 +249,34 @@ public sealed class TrainingLoop<TBatch>
         return true;
     }
 
-    private TrainingDivergedException Diverged(long update, string what)
+    private TrainingDivergedException Diverged(long update, string what, bool applied = false, string? culprit = null, Exception? inner = null)
     {
         string kept = options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile))
             ? $" The last good checkpoint is kept at {Path.Combine(dir, CheckpointFile)}." : "";
-        return new TrainingDivergedException(update,
-            $"{options.Phase}: training diverged at update {update}: {what}. Nothing from this update was applied.{kept} Lower the learning rate, enable clipping, or set DetectAnomaly to find the first non-finite value.");
+        string state = applied ? " The model in memory holds this update; the checkpoint does not." : " Nothing from this update was applied.";
+        string hint = options.DetectAnomaly ? " Lower the learning rate or enable clipping." : " Lower the learning rate, enable clipping, or set DetectAnomaly to find the first non-finite value.";
+        culprit ??= inner is null ? null : AutogradFunction(what);
+        return new TrainingDivergedException(update, $"{options.Phase}: training diverged at update {update}: {what}.{state}{kept}{hint}", inner) { Culprit = culprit };
+    }
+
+    // torch's anomaly report reads "Function 'MulBackward0' returned nan values in its 0th output."
+    private static string? AutogradFunction(string message)
+    {
+        int at = message.IndexOf("Function '", StringComparison.Ordinal);
+        if (at < 0) return null;
+        int end = message.IndexOf('\'', at + 10);
+        return end < 0 ? null : message[(at + 10)..end];
+    }
+
+    private string? FirstNonFiniteParameter()
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            using var finite = p.isfinite().all();
+            if (!finite.item<bool>()) return name;
+        }
+        return null;
     }
 
     private string NonFiniteGradients()

@@ -22,6 +22,12 @@ public sealed class TrainingDivergedException : Exception
 {
     public TrainingDivergedException(long step, string message) : base(message) => Step = step;
 
-    /// <summary>The update at which a non-finite value appeared; nothing from it was applied.</summary>
+    /// <summary>Creates the exception with the error that revealed the fault (e.g. torch's anomaly report).</summary>
+    public TrainingDivergedException(long step, string message, Exception? inner) : base(message, inner) => Step = step;
+
+    /// <summary>The update at which a non-finite value appeared (with DetectAnomaly, a non-finite parameter after the update is reported at that update).</summary>
     public long Step { get; }
+
+    /// <summary>With DetectAnomaly: the first parameter (Hugging Face name) or autograd function where a non-finite value was found; otherwise null.</summary>
+    public string? Culprit { get; init; }
 }

@@ -7,6 +7,7 @@ using Microsoft.ML.Data;
 using MLNetForgetting.MLNet;
 using MLNetForgetting.MLNet.Persistence;
 using MLNetForgetting.Tests.Infrastructure;
+using static MLNetForgetting.Tests.Infrastructure.ZipSurgery;
 
 namespace MLNetForgetting.Tests.MLNet;
 
@@ -188,9 +189,7 @@ public sealed class PersistenceTests
     /// <summary>Copies the good zip, breaks it, loads it in-process and returns our exception from the chain.</summary>
     private static ModelFormatException LoadBroken(Action<ZipArchive> breakIt)
     {
-        string path = _dir.File($"broken-{Guid.NewGuid():N}.zip");
-        File.Copy(_zip, path);
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update)) breakIt(zip);
+        string path = ZipSurgery.CopyAndBreak(_zip, _dir.File($"broken-{Guid.NewGuid():N}.zip"), breakIt);
         var ml = new MLContext();
         var thrown = Assert.Throws<Exception>(() => ml.Model.Load(path, out _));
         // ML.NET invokes loaders by reflection: the chain's loader, then ours.
@@ -204,36 +203,4 @@ public sealed class PersistenceTests
         Assert.AreEqual(ours.Message, direct.Message);
         return ours;
     }
-
-    private static string ComponentDir(ZipArchive zip)
-    {
-        var manifest = zip.Entries.Single(e => e.Name == ComponentArchive.ManifestEntry);
-        return manifest.FullName[..^ComponentArchive.ManifestEntry.Length];
-    }
-
-    private static byte[] Read(ZipArchiveEntry entry)
-    {
-        using var s = entry.Open();
-        using var ms = new MemoryStream();
-        s.CopyTo(ms);
-        return ms.ToArray();
-    }
-
-    private static void Rewrite(ZipArchive zip, string name, Func<byte[], byte[]> change)
-    {
-        string full = ComponentDir(zip) + name;
-        var entry = zip.GetEntry(full)!;
-        byte[] bytes = change(Read(entry));
-        entry.Delete();
-        using var s = zip.CreateEntry(full).Open();
-        s.Write(bytes);
-    }
-
-    private static void RewriteManifest(ZipArchive zip, Action<JsonNode> change) =>
-        Rewrite(zip, ComponentArchive.ManifestEntry, b =>
-        {
-            var node = JsonNode.Parse(b)!;
-            change(node);
-            return JsonSerializer.SerializeToUtf8Bytes(node);
-        });
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML;
+using MLNetForgetting.MLNet.Persistence;
 using MLNetForgetting.Persistence;
 using MLNetForgetting.Tests.Infrastructure;
 using MLNetForgetting.Tests.Pretraining;
@@ -46,7 +47,12 @@ public sealed class InterruptedTrainingTests
         _ = ReadWeights(checkpoint);
         TestContext.WriteLine($"checkpoint metadata: {meta["mlnf.loop"][..Math.Min(80, meta["mlnf.loop"].Length)]}…; files: {string.Join(", ", Directory.GetFiles(ckpt).Select(Path.GetFileName))}");
 
+        // A kill during a checkpoint write leaves a temporary beside it; make sure there is one (a dead writer's) for the resume to clear.
+        string stale = Path.Combine(ckpt, $".{MLNetForgetting.Training.TrainingLoop<object>.CheckpointFile}.{MLNetForgetting.Tests.Persistence.AtomicFileTests.DeadPid()}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(stale, "half-written");
         var resumed = ChildProcess.RunChecked("rel-" + action, ckpt, dir.File("resumed.safetensors"));
+        Assert.IsFalse(File.Exists(stale), "resuming left the interrupted write's temporary file behind");
+        Assert.IsEmpty(Directory.GetFiles(ckpt, "*.tmp"), string.Join(", ", Directory.GetFiles(ckpt)));
         Assert.IsFalse(resumed.StdOut.Contains("step 1\n", StringComparison.Ordinal) && lastSeen > 1, "the second run started from scratch instead of resuming");
         var a = ReadWeights(dir.File("reference.safetensors"));
         var b = ReadWeights(dir.File("resumed.safetensors"));
@@ -102,8 +108,12 @@ public sealed class InterruptedTrainingTests
         // Only the target and at most one abandoned temporary (a SIGKILL runs no cleanup) can be there.
         Assert.IsTrue(files.All(f => f == "lm.zip" || (f!.StartsWith(".lm.zip.", StringComparison.Ordinal) && f.EndsWith(".tmp", StringComparison.Ordinal))), string.Join(", ", files));
         var ml = new MLContext();
-        var model = ml.Model.Load(zip, out _);
+        var model = ml.Model.Load(zip, out var schema);
         var lm = (MLNetForgetting.MLNet.Pretraining.LanguageModelTransformer)model;
         Assert.IsTrue(lm.Embed(new[] { "A complete zip loads." })[0].All(float.IsFinite));
+        // The next save clears what the killed one left behind.
+        ml.Model.SaveAtomic(model, schema!, zip);
+        CollectionAssert.AreEqual(new[] { "lm.zip" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName).ToArray());
+        Assert.IsNotNull(ml.Model.Load(zip, out _));
     }
 }

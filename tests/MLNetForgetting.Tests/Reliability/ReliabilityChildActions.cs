@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using MLNetForgetting.Adaptation;
 using MLNetForgetting.MLNet.FewShot;
+using MLNetForgetting.MLNet.Persistence;
 using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Persistence;
 using MLNetForgetting.SelfTraining;
@@ -96,7 +97,7 @@ public static class ReliabilityChildActions
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.PromptAdapterSelfTrainer(options)).Fit(train);
         var probe = ml.Data.LoadFromEnumerable(ListProbeTexts().Select(t => new SentenceRow { Sentence1 = t, Label = "0" }));
         var scores = ml.Data.CreateEnumerable<ClassifiedRow>(model.Transform(probe), reuseRowObject: false).Select(r => r.Score).ToArray();
-        AtomicFile.Write(args[0], s => ml.Model.Save(model, train.Schema, s));
+        ml.Model.SaveAtomic(model, train.Schema, args[0]);
         AtomicFile.WriteAllText(args[1], JsonSerializer.Serialize(scores));
         Console.Out.WriteLine("done");
         return 0;
@@ -113,7 +114,7 @@ public static class ReliabilityChildActions
         var model = ml.Transforms.Text.ActiveForgettingPretrainer(o).Fit(data);
         for (int i = 1; i <= 10_000; i++)
         {
-            AtomicFile.Write(args[0], s => ml.Model.Save(model, data.Schema, s));
+            ml.Model.SaveAtomic(model, data.Schema, args[0]);
             Console.Out.WriteLine($"saved {i}");
             Console.Out.Flush();
         }

@@ -52,6 +52,9 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
 
     private readonly Options _options;
 
+    /// <summary>Rows the last <c>Fit</c> skipped: those without a label plus those with a null, empty or whitespace-only sentence.</summary>
+    public long SkippedRows { get; private set; }
+
     internal SentencePairClassificationTrainer(IHostEnvironment env, Options options) : base(env, SentencePairClassifierTransformer.RegistrationName)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,18 +79,22 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
     /// <inheritdoc/>
     protected override IReadOnlyList<ColumnSpec> TrainingOnlyColumns => new[] { ColumnSpec.Key(_options.LabelColumnName, "label", new[] { "?" }) };
 
-    private List<(string Premise, string Hypothesis, int Label)> ReadPairs(IDataView data, IReadOnlyList<string> labelNames, out long missingLabels)
+    private List<(string Premise, string Hypothesis, int Label)> ReadPairs(IDataView data, IReadOnlyList<string> labelNames, out long missingLabels, out long blankSentences)
     {
         var specs = InputColumns.Append(ColumnSpec.Key(_options.LabelColumnName, "label", labelNames)).ToList();
         var rows = ColumnBatch.Read(data, specs);
         var pairs = new List<(string, string, int)>(rows.Count);
-        missingLabels = 0;
+        missingLabels = 0; blankSentences = 0;
         for (int i = 0; i < rows.Count; i++)
         {
             uint key = rows.Keys(2)[i];
             if (key == 0) { missingLabels++; continue; } // a missing label is no training example
-            pairs.Add((rows.Text(0)[i] ?? "", rows.Text(1)[i] ?? "", (int)key - 1));
+            // Like a missing value in an ML.NET trainer: a pair with a null, empty or whitespace-only sentence is skipped and counted.
+            if (string.IsNullOrWhiteSpace(rows.Text(0)[i]) || string.IsNullOrWhiteSpace(rows.Text(1)[i])) { blankSentences++; continue; }
+            pairs.Add((rows.Text(0)[i]!, rows.Text(1)[i]!, (int)key - 1));
         }
+        if (pairs.Count == 0)
+            throw new InvalidOperationException($"No sentence pair to train on: {rows.Count} rows read, {missingLabels} without a label in '{_options.LabelColumnName}', {blankSentences} with a blank '{_options.Sentence1ColumnName}' or '{_options.Sentence2ColumnName}'.");
         return pairs;
     }
 
@@ -99,15 +106,17 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
         var o = _options;
         var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
         var labelNames = KeyNames.Of(input.Schema, o.LabelColumnName);
-        var pairs = ReadPairs(input, labelNames, out long missing);
+        var pairs = ReadPairs(input, labelNames, out long missing, out long blank);
         if (missing > 0) ch.Warning($"{missing} rows without a label were skipped.");
+        if (blank > 0) ch.Warning($"{blank} rows with a null, empty or whitespace-only sentence were skipped.");
+        SkippedRows = missing + blank;
         List<(string, string, int)>? validation = null;
         if (o.ValidationData is not null)
         {
             var validationNames = KeyNames.Of(o.ValidationData.Schema, o.LabelColumnName);
             if (!validationNames.SequenceEqual(labelNames))
                 throw new ArgumentException($"The validation labels ({string.Join(", ", validationNames)}) are not the training labels ({string.Join(", ", labelNames)}); map both with the same MapValueToKey.");
-            validation = ReadPairs(o.ValidationData, labelNames, out _);
+            validation = ReadPairs(o.ValidationData, labelNames, out _, out _);
         }
         int seed = o.Seed ?? Host.Rand.Next();
         var settings = o.Settings with { Seed = seed };

@@ -75,6 +75,9 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
     private readonly Options _options;
     private readonly PromptTask _task;
 
+    /// <summary>Rows the last <c>Fit</c> skipped: labelled rows without a label, and labelled or unlabelled rows with a null, empty or whitespace-only sentence.</summary>
+    public long SkippedRows { get; private set; }
+
     internal PromptAdapterSelfTrainer(IHostEnvironment env, Options options) : base(env, PromptAdapterTransformer.RegistrationName)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -120,18 +123,29 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
         var specs = InputColumns.Append(ColumnSpec.Key(o.LabelColumnName, "label", labelNames)).ToList();
         var rows = ColumnBatch.Read(input, specs);
         var labelled = new List<FewShotExample>();
+        long missingLabels = 0, blankLabelled = 0, blankUnlabelled = 0;
         for (int i = 0; i < rows.Count; i++)
         {
             uint key = rows.Keys(specs.Count - 1)[i];
-            if (key == 0) continue; // missing label: not a training example
+            if (key == 0) { missingLabels++; continue; } // missing label: not a training example
+            if (HasBlankSentence(rows, i)) { blankLabelled++; continue; } // nothing to learn the label from
             labelled.Add(new FewShotExample(Texts(rows, i), labelNames[(int)key - 1]));
         }
         var unlabelled = new List<FewShotExample>();
         if (o.UnlabelledData is not null)
         {
             var u = ColumnBatch.Read(o.UnlabelledData, InputColumns, o.MaxUnlabelledRows);
-            for (int i = 0; i < u.Count; i++) unlabelled.Add(new FewShotExample(Texts(u, i), null));
+            for (int i = 0; i < u.Count; i++)
+            {
+                if (HasBlankSentence(u, i)) { blankUnlabelled++; continue; }
+                unlabelled.Add(new FewShotExample(Texts(u, i), null));
+            }
         }
+        if (missingLabels + blankLabelled + blankUnlabelled > 0)
+            ch.Warning($"Skipped {missingLabels} labelled rows without a label, {blankLabelled} labelled and {blankUnlabelled} unlabelled rows with a null, empty or whitespace-only sentence.");
+        SkippedRows = missingLabels + blankLabelled + blankUnlabelled;
+        if (labelled.Count == 0)
+            throw new InvalidOperationException($"No labelled example to train on: {rows.Count} rows read, {missingLabels} without a label, {blankLabelled} with a blank sentence.");
         var settings = o.Settings with { Seed = o.Seed ?? Host.Rand.Next() };
         var backbone = ModelAssembly.Clone(o.LanguageModel!.Model); // the user's language model stays untouched
         var tokenizer = o.LanguageModel.Tokenizer;
@@ -152,6 +166,9 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
             labelNames.ToArray(), _task.Name, o.BatchSize, o.Device);
         return new PromptAdapterTransformer(Host, backbone, tokenizer, classifier, transformerSettings, result);
     }
+
+    private bool HasBlankSentence(ColumnBatch batch, int row) =>
+        string.IsNullOrWhiteSpace(batch.Text(0)[row]) || (_options.Sentence2ColumnName is not null && string.IsNullOrWhiteSpace(batch.Text(1)[row]));
 
     private IReadOnlyList<string> Texts(ColumnBatch batch, int row) => _options.Sentence2ColumnName is null
         ? new[] { batch.Text(0)[row] ?? "" }

@@ -17,7 +17,7 @@ namespace MLNetForgetting.MLNet.Persistence;
 /// <see cref="InvalidDataException"/> "End of Central Directory record could not be found." (no code of ours runs).</item>
 /// </list>
 /// <see cref="LoadChecked(ModelOperationsCatalog, string, out DataViewSchema)"/> is <c>Model.Load</c> that
-/// rethrows our exception itself.
+/// rethrows our exception itself, and turns the truncated-zip case into a <see cref="ModelFormatException"/> naming the file.
 /// </summary>
 public static class ModelLoadErrors
 {
@@ -46,6 +46,11 @@ public static class ModelLoadErrors
         {
             ExceptionDispatchInfo.Throw(ours);
             throw; // unreachable
+        }
+        catch (FormatException e) when (e.InnerException is InvalidDataException zip)
+        {
+            // ML.NET's "Failed to open a zip archive" does not say which file; a truncated download or copy is the usual cause.
+            throw new ModelFormatException("model zip", $"'{path}' is not a readable zip archive (truncated or damaged): {zip.Message}", null, e);
         }
     }
 

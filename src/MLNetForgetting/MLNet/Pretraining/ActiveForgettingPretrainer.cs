@@ -78,7 +78,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         public long ValidationInterval;
         /// <summary>Keep the weights with the lowest validation loss (as the paper does for forgetting runs); needs <see cref="ValidationData"/> and <see cref="CheckpointDirectory"/>.</summary>
         public bool KeepBestCheckpoint;
-        /// <summary>Turn on autograd anomaly detection to locate the first NaN/Inf (slow).</summary>
+        /// <summary>Locate the first NaN/Inf (slow): autograd anomaly mode plus a finite check of every parameter after each update; the <see cref="Training.TrainingDivergedException"/> names the update and the parameter or autograd function.</summary>
         public bool DetectAnomaly;
         /// <summary>Receives progress after every update (step, loss, tokens/s, ETA).</summary>
         public IProgress<TrainingProgress>? Progress;

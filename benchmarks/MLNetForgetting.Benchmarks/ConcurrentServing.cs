@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetForgetting.MLNet.Pretraining;
+using MLNetForgetting.Text;
+
+namespace MLNetForgetting.Benchmarks;
+
+/// <summary>
+/// Serving load: T threads × N predictions through pooled prediction engines, then T threads each
+/// transforming N rows of a shared model (a Tiny language model loaded from its zip, sentence
+/// embeddings of real English lines). Every result is compared with the single-threaded one; RSS is
+/// sampled every 100 ms and the mean of the first quarter of the samples is compared with the last.
+///
+///   dotnet run -c Release --project benchmarks/MLNetForgetting.Benchmarks -- concurrency
+///       [--data ../shared/data/raw/en] [--threads 8] [--predictions 10000] [--preset tiny]
+/// </summary>
+internal static class ConcurrentServing
+{
+    public sealed class Row { public string Text { get; set; } = ""; }
+    public sealed class Output { [VectorType] public float[] Features { get; set; } = Array.Empty<float>(); }
+
+    public static int Run(string[] args)
+    {
+        var o = Bench.Options(args, "data", "threads", "predictions", "preset", "results");
+        string data = o.GetValueOrDefault("data", "../shared/data/raw/en");
+        int threads = int.Parse(o.GetValueOrDefault("threads", "8"), CultureInfo.InvariantCulture);
+        int perThread = int.Parse(o.GetValueOrDefault("predictions", "10000"), CultureInfo.InvariantCulture);
+        string preset = o.GetValueOrDefault("preset", "tiny");
+        if (!Directory.Exists(data)) throw new ArgumentException($"Data folder '{data}' not found (use --data).");
+        var lines = Directory.GetFiles(data, "*.txt").Order(StringComparer.Ordinal).SelectMany(File.ReadLines)
+            .Where(l => l.Length > 20).Select(l => l.Length > 300 ? l[..300] : l).Take(3000).ToList();
+
+        // A small fitted model, saved and loaded back as a service would.
+        var ml = new MLContext(1);
+        var train = ml.Data.LoadFromEnumerable(lines.Select(l => new Row { Text = l }));
+        var lm = ml.Transforms.Text.ActiveForgettingPretrainer(new ActiveForgettingPretrainer.Options
+        {
+            ModelPreset = preset, Tokenizer = BpeVocabularyTrainer.Train(lines, new BpeTrainerOptions { VocabSize = 2000 }),
+            MaxSteps = 20, ResetInterval = 0, BatchSize = 16, MaxSequenceLength = 64, Seed = 1,
+        }).Fit(train);
+        string zip = Path.Combine(Path.GetTempPath(), $"mlnf-concurrency-{Environment.ProcessId}.zip");
+        ml.Model.Save(lm, train.Schema, zip);
+        var model = ml.Model.Load(zip, out _);
+        File.Delete(zip);
+
+        const int distinct = 1000;
+        var inputs = lines.Take(distinct).Select(l => new Row { Text = l }).ToList();
+        var single = ml.Model.CreatePredictionEngine<Row, Output>(model);
+        var expected = inputs.Select(r => single.Predict(r).Features.ToArray()).ToArray();
+        var rowsOf = Enumerable.Range(0, threads).Select(t => Enumerable.Range(0, perThread).Select(j => inputs[(t * 53 + j) % distinct]).ToList()).ToArray();
+        // Transform pads per batch, so its reference is thread t's rows transformed on this thread.
+        var expectedTransform = rowsOf.Select(rows => Embed(ml, model, rows)).ToArray();
+
+        var samples = new ConcurrentQueue<(double Seconds, long Rss)>();
+        using var stop = new CancellationTokenSource();
+        var clock = Stopwatch.StartNew();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested) { samples.Enqueue((clock.Elapsed.TotalSeconds, Rss.Current())); await Task.Delay(100); }
+        });
+
+        long mismatches = 0;
+        var pool = new ConcurrentBag<PredictionEngine<Row, Output>>();
+        var engineWatch = Stopwatch.StartNew();
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            for (int j = 0; j < perThread; j++)
+            {
+                int k = (t * 53 + j) % distinct;
+                if (!pool.TryTake(out var engine)) engine = ml.Model.CreatePredictionEngine<Row, Output>(model);
+                bool same = engine.Predict(inputs[k]).Features.AsSpan().SequenceEqual(expected[k]);
+                pool.Add(engine);
+                if (!same) Interlocked.Increment(ref mismatches);
+            }
+        });
+        double engineSeconds = engineWatch.Elapsed.TotalSeconds;
+
+        var transformWatch = Stopwatch.StartNew();
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            var got = Embed(ml, model, rowsOf[t]);
+            for (int j = 0; j < perThread; j++) if (!got[j].AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
+        });
+        double transformSeconds = transformWatch.Elapsed.TotalSeconds;
+        stop.Cancel();
+        sampler.Wait();
+
+        var rss = samples.Select(s => s.Rss).ToArray();
+        int quarter = Math.Max(1, rss.Length / 4);
+        double first = rss.Take(quarter).Average(), last = rss.Skip(rss.Length - quarter).Average();
+        double drift = last / first - 1;
+        long total = (long)threads * perThread;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ConcurrentServing: {threads} threads x {perThread} predictions, {preset} model: pooled engines {total / engineSeconds:F0} predictions/s ({engineSeconds:F1} s, {pool.Count} engines), Transform {total / transformSeconds:F0} rows/s ({transformSeconds:F1} s); {mismatches} results differ from single-threaded; RSS first quarter {first / 1e6:F1} MB, last quarter {last / 1e6:F1} MB ({drift:+0.0%;-0.0%}), {rss.Length} samples, max {rss.Max() / 1e6:F1} MB"));
+        Bench.Append(o.GetValueOrDefault("results", Bench.DefaultResults), "ConcurrentServing", new Dictionary<string, object>
+        {
+            ["preset"] = preset, ["threads"] = threads, ["predictions_per_thread"] = perThread,
+            ["engine_predictions_per_s"] = Math.Round(total / engineSeconds, 1), ["transform_rows_per_s"] = Math.Round(total / transformSeconds, 1),
+            ["mismatches"] = mismatches, ["engines_created"] = pool.Count,
+            ["rss_mb_first_quarter"] = Math.Round(first / 1e6, 1), ["rss_mb_last_quarter"] = Math.Round(last / 1e6, 1), ["rss_drift"] = Math.Round(drift, 4),
+            ["rss_mb_max"] = Math.Round(rss.Max() / 1e6, 1),
+        });
+        return mismatches == 0 ? 0 : 1;
+    }
+
+    private static float[][] Embed(MLContext ml, ITransformer model, List<Row> rows) =>
+        ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: false).Select(r => r.Features).ToArray();
+}
