@@ -20,7 +20,7 @@ public static class SyntheticSampleModel
     public sealed record Budget(int CorpusSentences, long PretrainSteps, int TrainPairs, long FineTuneSteps)
     {
         /// <summary>The example's default: clearly better than chance on the synthetic dev pairs.</summary>
-        public static Budget Demo { get; } = new(20_000, 600, 3000, 500);
+        public static Budget Demo { get; } = new(10_000, 300, 2000, 300);
 
         /// <summary>Seconds, for tests: the mechanics without the accuracy.</summary>
         public static Budget Tiny { get; } = new(1500, 20, 200, 15);
