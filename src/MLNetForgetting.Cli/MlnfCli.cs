@@ -19,12 +19,19 @@ public static class MlnfCli
     public static IReadOnlyList<Func<CliHost, Command>> Commands { get; } = new Func<CliHost, Command>[]
     {
         PretrainCommand.Create,
+        RelearnCommand.Create,
+        FinetuneCommand.Create,
+        AssembleCommand.Create,
+        EvaluateCommand.Create,
+        ListCommand.Create,
+        ExportCommand.Create,
+        ImportCommand.Create,
         PlotCommand.Create,
         DemoCommand.Create,
     };
 
     private const string Description =
-        "mlnf: active-forgetting pretraining of RoBERTa-style language models (ML.NET + TorchSharp).\n\n" +
+        "mlnf: active-forgetting pretraining, cross-lingual transfer (relearn, finetune, assemble, evaluate) and LiST few-shot learning with RoBERTa-style language models (ML.NET + TorchSharp). Start with 'mlnf demo'.\n\n" +
         "Exit codes: 0 success, 1 failure while running (bad data, I/O, diverged training), " +
         "2 bad arguments (nothing was run), 130 cancelled by Ctrl+C (a checkpoint was written; rerun with --resume).";
 

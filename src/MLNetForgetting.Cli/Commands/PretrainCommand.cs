@@ -1,7 +1,6 @@
 using System.CommandLine;
 using MLNetForgetting.Cli.Infrastructure;
 using MLNetForgetting.MLNet.Pretraining;
-using MLNetForgetting.Runtime;
 
 namespace MLNetForgetting.Cli.Commands;
 
@@ -9,7 +8,6 @@ namespace MLNetForgetting.Cli.Commands;
 public static class PretrainCommand
 {
     private static readonly string[] Presets = { "Tiny", "Small", "Base" };
-    private static readonly string[] Devices = { "cpu", "cuda", "auto" };
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliHost host)
@@ -31,21 +29,19 @@ public static class PretrainCommand
         var embLr = CliOptions.OptionalNumber<double>("--emb-lr", "Peak learning rate of the token embeddings (default: --lr)", "rate").AtLeast(0);
         var vocab = CliOptions.Number("--vocab", "Size of the byte-level BPE vocabulary trained on the input", 8000).AtLeast(300, "5 special tokens + 256 bytes + merges");
         var seed = CliOptions.Seed();
-        var device = new Option<string>("--device") { Description = "Where to train (cuda falls back to the CPU with a warning)", DefaultValueFactory = _ => "cpu" }.OneOf(Devices);
-        var checkpointDir = CliOptions.Output("--checkpoint-dir", "Checkpoint folder, kept after the run (default: <output>.checkpoint, removed after a successful run)", required: false);
-        var checkpointEvery = CliOptions.Number("--checkpoint-every", "Write a checkpoint every N updates (0: only at the end and on Ctrl+C)", 0L).AtLeast(0);
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint of an interrupted run (same command line and seed)" };
+        var device = CliOptions.Device();
+        var checkpoints = new CheckpointOptions();
         var validation = CliOptions.Input("--validation", "Held-out text in the same format as --input, for validation loss and accuracy", required: false);
         var validateEvery = CliOptions.Number("--validate-every", "Validate every N updates (0: at the end only)", 0L).AtLeast(0);
         var keepBest = new Option<bool>("--keep-best") { Description = "Keep the weights with the lowest validation loss (needs --validation)" };
-        // Tests stop a run deterministically with this instead of sending Ctrl+C at the right moment.
-        var stopAfter = new Option<long>("--stop-after-steps") { Hidden = true, Description = "Cancel after N updates as Ctrl+C would" };
+
 
         var command = new Command("pretrain", "Pretrain a RoBERTa-style masked language model, standard or with active forgetting, and save it as an ML.NET zip with its training history.")
         {
             input, column, maxRows, output, history, k, standard, preset, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
-            device, checkpointDir, checkpointEvery, resume, validation, validateEvery, keepBest, stopAfter,
+            device, validation, validateEvery, keepBest,
         };
+        foreach (var o in checkpoints.All) command.Options.Add(o);
         command.AtMostOneOf(k, standard);
         command.AtMostOneOf(steps, epochs, tokens);
         command.WithExamples(
@@ -65,10 +61,7 @@ public static class PretrainCommand
             TextSource? held = parse.GetValue(validation) is { } v ? TextInput.Open(ml, v, "--validation", tsvColumn ?? (train.Column == TextInput.DefaultColumn ? null : train.Column)) : null;
             string outputPath = PathChecks.OutputFile(parse.GetValue(output), "--output");
             string historyPath = PathChecks.OutputFile(parse.GetValue(history) ?? DefaultSibling(outputPath, ".history.csv"), "--history");
-            // The default checkpoint folder sits beside the output, whose folder was just proved writable;
-            // the library creates it at the first checkpoint. A given folder is created and checked now.
-            string? givenCheckpoint = parse.GetValue(checkpointDir);
-            string checkpointPath = givenCheckpoint is null ? DefaultSibling(outputPath, ".checkpoint") : PathChecks.OutputFolder(givenCheckpoint, "--checkpoint-dir");
+            var (checkpointPath, scratch) = checkpoints.Resolve(parse, outputPath);
             if (held is not null && held.Column != train.Column)
                 throw new CliUsageException($"--validation must have the same text column as --input ('{train.Column}'), found '{held.Column}'");
             if (parse.GetValue(keepBest) && held is null) throw new CliUsageException("--keep-best needs --validation");
@@ -89,10 +82,10 @@ public static class PretrainCommand
                 EmbeddingLearningRate = parse.GetValue(embLr) ?? learningRate,
                 VocabularySize = parse.GetValue(vocab),
                 Seed = runSeed,
-                Device = Enum.Parse<DeviceOption>(parse.GetValue(device)!, ignoreCase: true),
+                Device = CliOptions.DeviceValue(parse, device),
                 CheckpointDirectory = checkpointPath,
-                CheckpointInterval = parse.GetValue(checkpointEvery),
-                Resume = parse.GetValue(resume),
+                CheckpointInterval = parse.GetValue(checkpoints.Every),
+                Resume = parse.GetValue(checkpoints.Resume),
                 ValidationData = held?.Data,
                 ValidationInterval = parse.GetValue(validateEvery),
                 KeepBestCheckpoint = parse.GetValue(keepBest),
@@ -100,7 +93,7 @@ public static class PretrainCommand
             string kind = resetInterval == 0 ? "standard" : $"forgetting K={resetInterval}";
             context.WriteLine($"Pretraining ({kind}, preset {options.ModelPreset}, seed {runSeed}) on {train.Description}");
             var job = new PretrainJob(kind, train, options, outputPath, historyPath,
-                DeleteCheckpointOnSuccess: givenCheckpoint is null, StopAfterSteps: parse.GetValue(stopAfter));
+                DeleteCheckpointOnSuccess: scratch, StopAfterSteps: parse.GetValue(checkpoints.StopAfter));
             var model = PretrainRun.Execute(context, ml, job);
 
             var h = model.History;

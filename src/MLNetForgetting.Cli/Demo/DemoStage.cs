@@ -19,27 +19,46 @@ public abstract class DemoStage
     public abstract void Run(DemoContext context);
 }
 
-/// <summary>How big the demo runs are: the default shows the effect in minutes on a CPU; <see cref="Quick"/> is for tests.</summary>
+/// <summary>How big the demo runs are: <see cref="Default"/> tells the whole story in under 10 minutes on two CPU cores; <see cref="Tiny"/> is for tests.</summary>
 /// <param name="CorpusLines">English sentences to pretrain on (generated, or the first lines of --data).</param>
 /// <param name="Steps">Updates per pretraining run.</param>
 /// <param name="ResetInterval">K of the forgetting run.</param>
 /// <param name="BatchSize">Sequences per update.</param>
 /// <param name="MaxSequenceLength">Longest sequence in tokens.</param>
-/// <param name="VocabularySize">BPE vocabulary trained on the corpus.</param>
+/// <param name="VocabularySize">BPE vocabulary trained on the English corpus (and on each target corpus).</param>
 /// <param name="Preset">Model size preset.</param>
-/// <param name="LearningRate">Peak learning rate of body and embeddings.</param>
-/// <param name="NliTrain">English NLI pairs written with the synthetic dataset (for later stages).</param>
-/// <param name="NliDev">NLI dev pairs per language written with the synthetic dataset.</param>
+/// <param name="HiddenSize">Width of the model (null: the preset's).</param>
+/// <param name="LearningRate">Peak learning rate of pretraining.</param>
+/// <param name="NliTrain">English NLI pairs for task adaptation.</param>
+/// <param name="NliDev">NLI dev pairs per language.</param>
 /// <param name="Smooth">Loss smoothing window of the plot.</param>
+/// <param name="TaskEpochs">Epochs of task adaptation.</param>
+/// <param name="RelearnSteps">Updates of each relearning run (the low token budget of the story).</param>
+/// <param name="CurveInterval">Zero-shot accuracy is measured every this many relearning updates.</param>
+/// <param name="CurveExamples">Dev pairs the curve is measured on.</param>
+/// <param name="Languages">Target languages relearned.</param>
+/// <param name="ListShots">Labelled pairs per class of the LiST run.</param>
+/// <param name="ListUnlabelled">Unlabelled pairs of the LiST run.</param>
+/// <param name="ListRounds">Self-training rounds of the LiST run.</param>
 public sealed record DemoSize(
     int CorpusLines, long Steps, long ResetInterval, int BatchSize, int MaxSequenceLength, int VocabularySize,
-    string Preset, double LearningRate, int NliTrain, int NliDev, int Smooth)
+    string Preset, int? HiddenSize, double LearningRate, int NliTrain, int NliDev, int Smooth,
+    int TaskEpochs, long RelearnSteps, long CurveInterval, int CurveExamples, int Languages, int ListShots, int ListUnlabelled, int ListRounds)
 {
-    /// <summary>About a minute per run on two CPU cores: 400 updates, 20 forgetting episodes (K = 20).</summary>
-    public static DemoSize Default { get; } = new(20000, 400, 20, 32, 64, 2000, "Tiny", 2e-3, 2000, 500, 10);
+    /// <summary>The whole story in minutes on two CPU cores (measured in docs/cli.md).</summary>
+    public static DemoSize Default { get; } = new(20000, 500, 25, 32, 64, 400, "Tiny", 64, 2e-3, 3000, 500, 10,
+        TaskEpochs: 3, RelearnSteps: 300, CurveInterval: 50, CurveExamples: 200, Languages: 2, ListShots: 8, ListUnlabelled: 200, ListRounds: 1);
 
-    /// <summary>Seconds: a few updates on a few hundred sentences, enough to exercise every stage.</summary>
-    public static DemoSize Quick { get; } = new(400, 12, 4, 8, 32, 300, "Tiny", 2e-3, 64, 32, 2);
+    /// <summary>Every stage in seconds of compute (two languages, a few updates each): the demo test.</summary>
+    public static DemoSize Tiny { get; } = new(400, 12, 4, 8, 32, 300, "Tiny", null, 3e-3, 64, 32, 2,
+        TaskEpochs: 1, RelearnSteps: 4, CurveInterval: 2, CurveExamples: 16, Languages: 2, ListShots: 2, ListUnlabelled: 8, ListRounds: 1);
+
+    /// <summary>By --size name.</summary>
+    public static DemoSize Named(string name) => name.ToLowerInvariant() switch
+    {
+        "tiny" => Tiny,
+        _ => Default,
+    };
 }
 
 /// <summary>What the stages of one demo run share.</summary>
@@ -72,6 +91,21 @@ public sealed class DemoContext(CliContext cli, MLContext ml, string outputDirec
     /// <summary>A path in the output folder.</summary>
     public string File(string name) => Path.Combine(OutputDirectory, name);
 
+    /// <summary>Target language codes (synthetic testbed, or --languages with --data).</summary>
+    public IReadOnlyList<string> Languages { get; set; } = Array.Empty<string>();
+
+    /// <summary>The English tokenizer both pretraining runs share (trained by the dataset stage), so the pair differs only in K.</summary>
+    public MLNetForgetting.Text.SubwordTokenizer? EnglishTokenizer { get; set; }
+
+    /// <summary>Classifiers by run ("standard", "forgetting") and language ("en" for the task-adapted one).</summary>
+    public Dictionary<(string Run, string Language), Commands.EvaluateCommand.Classifier> Classifiers { get; } = new();
+
+    /// <summary>Result tables printed again after the summary.</summary>
+    public List<ReportTable> Tables { get; } = new();
+
+    /// <summary>Evaluation per run, one row per language.</summary>
+    public Dictionary<string, MLNetForgetting.Evaluation.ClassificationReport> Reports { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The artifact <paramref name="name"/>, or an error naming the stage that should have made it.</summary>
     public string Require(string name) =>
         Artifacts.TryGetValue(name, out var path) ? path : throw new InvalidOperationException($"demo stage order: artifact '{name}' was not produced by an earlier stage");
@@ -88,4 +122,10 @@ public static class DemoArtifacts
 
     /// <summary>History CSV of the run named <paramref name="run"/>.</summary>
     public static string History(string run) => "history." + run;
+
+    /// <summary>Relearned zip of <paramref name="run"/>'s model for <paramref name="language"/>.</summary>
+    public static string Relearned(string run, string language) => $"relearned.{run}.{language}";
+
+    /// <summary>Relearning history (adaptation curve) of <paramref name="run"/>'s model for <paramref name="language"/>.</summary>
+    public static string Curve(string run, string language) => $"curve.{run}.{language}";
 }

@@ -2,7 +2,9 @@ using System.Globalization;
 using MLNetForgetting.Cli.Infrastructure;
 using MLNetForgetting.Cli.Reporting;
 using MLNetForgetting.MLNet.Pretraining;
+using MLNetForgetting.Prompts;
 using MLNetForgetting.Synthetic;
+using MLNetForgetting.Text;
 
 namespace MLNetForgetting.Cli.Demo;
 
@@ -10,9 +12,9 @@ namespace MLNetForgetting.Cli.Demo;
 public static class DemoStages
 {
     /// <summary>
-    /// Dataset → standard and forgetting pretraining → loss plot. Relearning, task adaptation,
-    /// assembly, evaluation and LiST stages are appended here when their library components exist;
-    /// they find the pretrained zips under <see cref="DemoArtifacts.Model"/>.
+    /// Dataset → standard and forgetting pretraining → loss plot → task adaptation on English NLI →
+    /// relearning each target language (with the zero-shot adaptation curve) → assembly and evaluation
+    /// → adaptation-curve plot → a short LiST run. Stages exchange files through <see cref="DemoArtifacts"/>.
     /// </summary>
     public static IReadOnlyList<DemoStage> All { get; } = new DemoStage[]
     {
@@ -20,6 +22,12 @@ public static class DemoStages
         new PretrainStage("standard", forgetting: false),
         new PretrainStage("forgetting", forgetting: true),
         new LossPlotStage(),
+        new FinetuneStage("standard"),
+        new FinetuneStage("forgetting"),
+        new RelearnStage(),
+        new AssembleEvaluateStage(),
+        new CurvePlotStage(),
+        new ListStage(),
     };
 }
 
@@ -41,10 +49,20 @@ public sealed class DatasetStage : DemoStage
         else
         {
             folder = context.File("data");
-            new SyntheticTestbed().WriteDataset(folder, context.Size.CorpusLines, context.Size.NliTrain, context.Size.NliDev);
+            // The LiST stage takes its few-shot and unlabelled pairs from after the task-adaptation pairs.
+            int listPairs = 3 * context.Size.ListShots * 4 + context.Size.ListUnlabelled;
+            new SyntheticTestbed().WriteDataset(folder, context.Size.CorpusLines, context.Size.NliTrain + listPairs, context.Size.NliDev);
             context.Summary.Add(Name, $"synthetic English + derived languages, {context.Size.CorpusLines} sentences each", "data/");
         }
         context.Artifacts[DemoArtifacts.Dataset] = folder;
+        // One English vocabulary for both runs; the LiST stage's MNLI label words must be single tokens in it.
+        var english = Directory.GetFiles(Path.Combine(folder, "raw", "en"), "*.txt").Order(StringComparer.Ordinal).SelectMany(File.ReadLines)
+            .Where(l => !string.IsNullOrWhiteSpace(l)).Take(context.Size.CorpusLines).ToList();
+        context.EnglishTokenizer = BpeVocabularyTrainer.Train(english, new BpeTrainerOptions
+        {
+            VocabSize = context.Size.VocabularySize, RequiredTokens = LiSTTasks.Mnli.Verbalizer.Words.Select(w => " " + w).ToArray(),
+        });
+        if (context.Languages.Count == 0) context.Languages = LanguageCodes.Synthetic.Where(c => c != "en").Take(context.Size.Languages).ToArray();
     }
 }
 
@@ -63,7 +81,8 @@ public sealed class PretrainStage(string run, bool forgetting) : DemoStage
         long k = forgetting ? size.ResetInterval : 0;
         var options = new ActiveForgettingPretrainer.Options
         {
-            InputColumnName = input.Column, ModelPreset = size.Preset, ResetInterval = k, MaxSteps = size.Steps,
+            InputColumnName = input.Column, ModelPreset = size.Preset, ResetInterval = k, MaxSteps = size.Steps, Tokenizer = context.EnglishTokenizer,
+            HiddenSize = size.HiddenSize, NumAttentionHeads = size.HiddenSize / 16, IntermediateSize = 2 * size.HiddenSize,
             BatchSize = size.BatchSize, MaxSequenceLength = size.MaxSequenceLength, VocabularySize = size.VocabularySize,
             LearningRate = size.LearningRate, EmbeddingLearningRate = size.LearningRate, Seed = context.Seed,
         };

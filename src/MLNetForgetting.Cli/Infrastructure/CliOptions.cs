@@ -31,6 +31,16 @@ public static class CliOptions
         DefaultValueFactory = _ => 1,
     };
 
+    private static readonly string[] Devices = { "cpu", "cuda", "auto" };
+
+    /// <summary>--device cpu|cuda|auto (default cpu; CUDA falls back to the CPU with a warning).</summary>
+    public static Option<string> Device() =>
+        new Option<string>("--device") { Description = "Where to train (cuda falls back to the CPU with a warning)", DefaultValueFactory = _ => "cpu" }.OneOf(Devices);
+
+    /// <summary>The value of a <see cref="Device()"/> option.</summary>
+    public static MLNetForgetting.Runtime.DeviceOption DeviceValue(ParseResult parse, Option<string> device) =>
+        Enum.Parse<MLNetForgetting.Runtime.DeviceOption>(parse.GetValue(device)!, ignoreCase: true);
+
     /// <summary>A numeric option with a default value.</summary>
     public static Option<T> Number<T>(string name, string description, T defaultValue, string helpName = "n") where T : struct, INumber<T> =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = helpName };

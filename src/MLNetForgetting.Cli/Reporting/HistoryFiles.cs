@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using MLNetForgetting.Cli.Infrastructure;
+using MLNetForgetting.MLNet.Classification;
 using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Training;
 
@@ -35,19 +35,14 @@ public static class HistoryFiles
         }
     }
 
+    // Any of our zips carries the history of its last training run.
     private static TrainingHistory FromModel(MLContext ml, string file)
     {
-        var model = ml.Model.Load(file, out _);
-        var lm = Find(model) ?? throw new InvalidDataException($"the model in '{file}' has no pretraining history (no language model transformer in it)");
-        return lm.History;
+        var model = ModelFiles.LoadAny(ml, file, "--history", out _);
+        return ModelFiles.Find<LanguageModelTransformer>(model)?.History
+            ?? ModelFiles.Find<SentencePairClassifierTransformer>(model)?.History
+            ?? throw new InvalidDataException($"the model in '{file}' has no training history (no language model or sentence-pair classifier in it)");
     }
-
-    private static LanguageModelTransformer? Find(ITransformer model) => model switch
-    {
-        LanguageModelTransformer lm => lm,
-        TransformerChain<ITransformer> chain => chain.Select(Find).LastOrDefault(t => t is not null),
-        _ => null,
-    };
 
     /// <summary>Parses the CSV written by <see cref="TrainingHistory.ToCsv"/>: step, loss, tokens_per_second, lr_*, event, val_*.</summary>
     public static TrainingHistory FromCsv(IEnumerable<string> lines, string name)

@@ -55,22 +55,24 @@ public sealed class PlotAndDemoTests
         CollectionAssert.AreEqual(h.Validations.Select(v => v.Metrics["accuracy"]).ToArray(), back.Validations.Select(v => v.Metrics["accuracy"]).ToArray());
     }
 
+    /// <summary>The whole story at the tiny size with one target language: every stage runs, the plots and tables are written.</summary>
     [TestMethod]
-    public void DemoWritesModelsHistoriesPlotAndSummary()
+    public void DemoRunsEveryStageAndWritesPlotsAndTables()
     {
         using var dir = new TempDir();
-        var r = CliRunner.RunOk("demo", "--output", dir.File("demo"), "--quick", "--steps", "8", "--k", "4");
+        var r = CliRunner.RunOk("demo", "--output", dir.File("demo"), "--size", "tiny", "--languages", "xa");
         foreach (var run in new[] { "standard", "forgetting" })
-        {
-            Assert.IsTrue(File.Exists(dir.File($"demo/pretrain-{run}.zip")), r.ToString());
-            Assert.HasCount(9, File.ReadAllLines(dir.File($"demo/pretrain-{run}.history.csv")));
-        }
-        Assert.AreEqual(1, File.ReadAllLines(dir.File("demo/pretrain-forgetting.history.csv")).Count(l => l.Contains(",reset")), "K = 4 over 8 updates resets once (the last update ends the run)");
+            foreach (var file in new[] { $"pretrain-{run}.zip", $"finetune-{run}.zip", $"relearn-xa-{run}.zip", $"assembled-xa-{run}.zip", $"list-{run}.zip" })
+                Assert.IsTrue(File.Exists(dir.File($"demo/{file}")), $"{file} missing\n{r}");
+        Assert.AreEqual(2, File.ReadAllLines(dir.File("demo/pretrain-forgetting.history.csv")).Count(l => l.Contains(",reset")), "K = 4 over 12 updates resets twice (the last update ends the run)");
         AssertPng(dir.File("demo/pretrain-loss.png"));
-        Assert.IsTrue(File.Exists(dir.File("demo/data/raw/en/synthetic.txt")), "the synthetic dataset is written for later stages");
-        var summary = File.ReadAllText(dir.File("demo/summary.md"));
-        StringAssert.Contains(summary, "| pretrain (forgetting) | 8 updates, 1 resets");
-        Assert.HasCount(5, File.ReadAllLines(dir.File("demo/summary.csv")), "header + dataset, two pretraining runs, plot");
-        StringAssert.Contains(r.StdOut, "[4/4] plot");
+        AssertPng(dir.File("demo/adaptation-curves.png"));
+        // The per-language table, printed and exported: English after task adaptation, the target assembled, and their mean.
+        StringAssert.Contains(r.StdOut, "Zero-shot NLI per language");
+        StringAssert.Contains(r.StdOut, "[10/10] LiST");
+        var evaluation = File.ReadAllLines(dir.File("demo/evaluation.csv"));
+        CollectionAssert.AreEqual(new[] { "en", "xa", "mean of 1 targets" }, evaluation.Skip(1).Select(l => l.Split(',')[0]).ToArray());
+        StringAssert.Contains(File.ReadAllText(dir.File("demo/summary.md")), "| LiST (forgetting) |");
+        Assert.IsTrue(File.ReadAllLines(dir.File("demo/relearn-xa-forgetting.history.csv"))[0].Contains("val_zero_shot_accuracy", StringComparison.Ordinal), "the relearning history carries the adaptation curve");
     }
 }
