@@ -10,6 +10,8 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIg
     ["forgetting-overhead"] = ForgettingOverhead.Run,
     ["list-meta-step"] = ListMetaStep.Run,
     ["mlnet-overhead"] = MLNetOverhead.Run,
+    ["vs-pytorch"] = VsPyTorch.Run,
+    ["vs-pytorch-worker"] = VsPyTorch.RunWorker,
 };
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 {
@@ -18,3 +20,4 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 }
 try { return run(args[1..]); }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+catch (InvalidOperationException e) { Console.Error.WriteLine(e.Message); return 1; } // handled, so cleanup (finally) runs
