@@ -331,7 +331,6 @@ internal static class VsPyTorch
                     continue;
                 default: throw new InvalidOperationException($"Unknown command '{line}'.");
             }
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["step_s"] = times }));
         }
         cancel.Cancel();
         permits.Release(); // let the loop see the cancellation
