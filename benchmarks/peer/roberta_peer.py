@@ -141,29 +141,21 @@ def matmul(n, reps):
     return out
 
 
-cfg = torch.__config__.show()
 print(json.dumps({"framework": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
-                  "blas": "full-logits" if a.full_logits else "masked-only head",
+                  "head": "full logits" if a.full_logits else "masked positions only",
                   "parameters": sum(p_.numel() for p_ in model.parameters())}), flush=True)
 for line in sys.stdin:
     cmd = line.split()
     if not cmd or cmd[0] == "quit":
         break
     n = int(cmd[1])
-    if cmd[0] == "train":
-        model.train()
+    if cmd[0] in ("train", "infer"):
+        model.train(cmd[0] == "train")
+        step = train_step if cmd[0] == "train" else infer_step
         times = []
         for _ in range(n):
             t = time.perf_counter()
-            train_step()
-            times.append(time.perf_counter() - t)
-        print(json.dumps({"step_s": times}), flush=True)
-    elif cmd[0] == "infer":
-        model.eval()
-        times = []
-        for _ in range(n):
-            t = time.perf_counter()
-            infer_step()
+            step()
             times.append(time.perf_counter() - t)
         print(json.dumps({"step_s": times}), flush=True)
     elif cmd[0] == "matmul":
