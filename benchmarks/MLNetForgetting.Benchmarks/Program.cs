@@ -13,6 +13,8 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIg
     ["long-run-memory"] = LongRunMemory.Run,
     ["tokenizer-fuzz"] = TokenizerFuzz.Run,
     ["concurrency"] = ConcurrentServing.Run,
+    ["vs-pytorch"] = VsPyTorch.Run,
+    ["vs-pytorch-worker"] = VsPyTorch.RunWorker,
 };
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 {
@@ -21,3 +23,4 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 }
 try { return run(args[1..]); }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+catch (InvalidOperationException e) { Console.Error.WriteLine(e.Message); return 1; } // handled, so cleanup (finally) runs

@@ -5,7 +5,7 @@ namespace MLNetForgetting.Runtime;
 /// <summary>
 /// First touch of libtorch. Loads the natives once and sets the intra-op thread count: every core
 /// (<see cref="Environment.ProcessorCount"/>) unless the <c>MLNF_TORCH_THREADS</c> environment variable
-/// gives a positive number. Idempotent and thread-safe.
+/// gives a positive number; loads the opt-in <see cref="MklVendorShim"/> first. Idempotent and thread-safe.
 /// </summary>
 public static class TorchRuntime
 {
@@ -23,7 +23,9 @@ public static class TorchRuntime
     private static int Initialize()
     {
         // Touching torch here (not in a static constructor elsewhere) makes a native-loading failure
-        // surface at one predictable place with TorchSharp's own message.
+        // surface at one predictable place with TorchSharp's own message. The opt-in MKL shim has to be
+        // in the global symbol scope before libtorch loads.
+        MklVendorShim.LoadIfRequested();
         torch.InitializeDeviceType(DeviceType.CPU);
         int threads = Environment.ProcessorCount;
         string? env = Environment.GetEnvironmentVariable(ThreadsVariable);

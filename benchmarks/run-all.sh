@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Reruns every benchmark of docs/benchmarks.md (issue 10) and appends to benchmarks/results/results.jsonl.
+#
+#   benchmarks/run-all.sh [--quick]
+#
+# --quick: every verb at small sizes, plus the plasticity / few-shot harnesses in their own quick
+#          modes when present; under 15 minutes on 2 cores. It reproduces the direction of each
+#          performance claim (ours vs PyTorch, MKL shim vs default, Transform vs raw, forgetting vs
+#          standard), not the exact figures. Full mode: the sizes recorded in docs/benchmarks.md (the
+#          plasticity study alone takes hours).
+# Environment: DATA (default ../shared/data), RESULTS (default benchmarks/results/results.jsonl),
+#              SKIP_BUILD=1 to reuse the current Release build.
+# Timing runs are not niced: each comparison alternates its configurations in one run, so the ratios
+# hold on a shared machine; the absolute numbers move with the load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=""; [[ "${1:-}" == "--quick" ]] && quick=1
+DATA=${DATA:-../shared/data}
+RESULTS=${RESULTS:-benchmarks/results/results.jsonl}
+start=$(date +%s)
+step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  step build
+  # The shared machines serialise builds through a lock file; elsewhere build directly.
+  lock=(); [[ -e /tmp/mlnf-build.lock ]] && lock=(flock /tmp/mlnf-build.lock)
+  "${lock[@]}" dotnet build -c Release benchmarks/MLNetForgetting.Benchmarks >/dev/null
+  if [[ -d examples/FewShotList && ! -x benchmarks/fewshot.sh && ! -x benchmarks/list.sh ]]; then
+    "${lock[@]}" dotnet build -c Release examples/FewShotList >/dev/null
+  fi
+fi
+bench() { dotnet benchmarks/MLNetForgetting.Benchmarks/bin/Release/net10.0/MLNetForgetting.Benchmarks.dll "$@" --results "$RESULTS"; }
+verbs=$( (dotnet benchmarks/MLNetForgetting.Benchmarks/bin/Release/net10.0/MLNetForgetting.Benchmarks.dll 2>&1 || true) | sed -n 's/.*verbs: //p' | tr -d ',') 
+has() { [[ " $verbs " == *" $1 "* ]]; }
+
+# The PyTorch peer wants python3-torch and Debian's OpenBLAS (python3-torch links the reference BLAS,
+# ~10x slower); install them when we may (root), otherwise the peer runs on what is there.
+if [[ $(id -u) == 0 ]] && ! { /usr/bin/python3 -c 'import torch' 2>/dev/null && [[ -d /usr/lib/x86_64-linux-gnu/openblas-pthread ]]; }; then
+  step "install python3-torch and libopenblas0-pthread"
+  apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread >/dev/null
+fi
+
+step tokenizer
+if [[ $quick ]]; then bench tokenizer --data "$DATA/raw/en" --max-mb 1 --vocab 8000 --runs 2
+else bench tokenizer --data "$DATA/raw/en" --max-mb 5 --vocab 8000 --runs 5; fi
+
+step "vs-pytorch (training and inference throughput, MKL shim, matmul peak)"
+if [[ $quick ]]; then bench vs-pytorch --data "$DATA/raw/en" --rounds 3 --train-steps 2 --infer-steps 1 --warmup 1
+else bench vs-pytorch --data "$DATA/raw/en" --rounds 8 --train-steps 3 --infer-steps 2 --warmup 2; fi
+
+step mlnet-overhead
+if [[ $quick ]]; then bench mlnet-overhead --data "$DATA/raw/en" --preset small --sentences 192 --rounds 3
+else bench mlnet-overhead --data "$DATA/raw/en" --preset small --sentences 1000 --rounds 5; fi
+
+step forgetting-overhead
+if [[ $quick ]]; then bench forgetting-overhead --data "$DATA/raw/en" --preset small --steps 10 --k 5 --rounds 2 --batch 8 --seq 64
+else bench forgetting-overhead --data "$DATA/raw/en" --preset small --steps 40 --k 10 --rounds 5 --batch 16 --seq 128; fi
+
+step list-meta-step
+if [[ $quick ]]; then bench list-meta-step --data "$DATA" --runs 3
+else bench list-meta-step --data "$DATA" --runs 10; fi
+
+if has long-run-memory; then
+  step long-run-memory
+  if [[ $quick ]]; then bench long-run-memory --data "$DATA/raw/en" --steps 120 --batch 8 --max-length 64
+  else bench long-run-memory --data "$DATA/raw/en" --steps 1000; fi
+fi
+
+# Research harnesses of other issues, when this checkout has them.
+if [[ -x benchmarks/plasticity.sh ]]; then
+  step plasticity
+  benchmarks/plasticity.sh all ${quick:+--quick}
+fi
+for script in benchmarks/fewshot.sh benchmarks/list.sh; do
+  if [[ -x $script ]]; then step "$script"; "$script" ${quick:+--quick}; fi
+done
+if [[ ! -x benchmarks/fewshot.sh && ! -x benchmarks/list.sh && -f examples/FewShotList/bin/Release/net10.0/FewShotList.dll ]]; then
+  step "few-shot (examples/FewShotList)"
+  if [[ $quick ]]; then dotnet run --no-build -c Release --project examples/FewShotList -- --data "$DATA" --quick --tasks SST-2 --seeds 1
+  else dotnet run --no-build -c Release --project examples/FewShotList -- --data "$DATA"; fi
+fi
+
+step "done in $(( $(date +%s) - start )) s"
