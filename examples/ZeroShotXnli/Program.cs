@@ -9,7 +9,7 @@
 //   dotnet run -c Release --project examples/ZeroShotXnli                          # synthetic testbed: en → xa, xb, xc, xd (a few minutes)
 //   dotnet run -c Release --project examples/ZeroShotXnli -- --data ../shared/data [--languages de,es] \
 //       [--lines 20000] [--train-examples 5000] [--dev-examples 1000] [--corpus-lines 20000] [--budgets 100000,1000000]
-//   common options: [--steps 1000] [--k 50] [--relearn-steps 1000] [--curve-points 6] [--task-epochs 8]
+//   common options: [--steps 1000] [--k 50] [--relearn-steps 1000] [--curve-points 6] [--task-epochs 8] [--task-lr 1e-3]
 //       [--preset Tiny] [--hidden 64] [--layers N] [--seeds 1,2,3] [--output out/zeroshot] [--plots DIR] [--plot-prefix NAME]
 //       [--runs DIR]          cache of every trained model (zip) and evaluation, reused by a rerun with the same options
 //       [--models standard|forgetting|both]   train only one of the pair (two processes can share --runs; a final
@@ -48,6 +48,7 @@ long relearnSteps = Long("relearn-steps", 1000);
 long?[] budgets = (List("budgets") ?? List("budget"))?.Select(b => (long?)long.Parse(b, inv)).ToArray() ?? new long?[] { null };
 int curvePoints = Int("curve-points", 6);
 int taskEpochs = Int("task-epochs", 8);
+double taskLearningRate = arguments.TryGetValue("task-lr", out var lr) && lr.Length > 0 ? double.Parse(lr, inv) : 1e-3;
 int[] seeds = (List("seeds") ?? List("seed"))?.Select(s => int.Parse(s, inv)).ToArray() ?? new[] { 1 };
 string preset = arguments.GetValueOrDefault("preset", "Tiny");
 // The synthetic defaults are the settings the core test measured (64% zero-shot on xa): Tiny, width 64.
@@ -182,7 +183,7 @@ foreach (int seed in seeds)
             ml.MulticlassClassification.Trainers.SentencePairClassification(new SentencePairClassificationTrainer.Options
             {
                 LanguageModel = pretrained, Seed = seed + 1, Progress = new ConsoleProgress($"{tag} task adaptation"),
-                Settings = new TaskAdaptationSettings { Epochs = taskEpochs, BatchSize = 32, LearningRate = 1e-3, MaxSequenceLength = maxLength, LogInterval = 1000 },
+                Settings = new TaskAdaptationSettings { Epochs = taskEpochs, BatchSize = 32, LearningRate = taskLearningRate, MaxSequenceLength = maxLength, LogInterval = 1000 },
             }).Fit(train));
         var english = inputs.SourceDev is { } sourceDev
             ? EvaluateOrLoad(ml, labelMap.Transform(Pairs(sourceDev)), taskAdapted, Cached($"en-{name}-task.eval.json"))
