@@ -43,6 +43,7 @@ if (arguments.ContainsKey("help") || args.Contains("-h"))
           --seeds 1-5           split seeds (default 1-5; quick 1-2)
           --output DIR          results.md, summary.csv, runs.csv and a pretrained backbone.zip (default out/fewshot)
           --methods LIST        subset of list,pt-adapters,pft-all,classic (default all four)
+          --summarize D1,D2     print one table from the runs.csv (or runs-partial.csv) of earlier --output folders, then exit
         backbone (pretrained here unless --backbone is given)
           --backbone ZIP        reuse a backbone zip (its vocabulary must hold every label word as one token)
           --backbone-steps N    MLM updates (default 2000; quick 300)
@@ -75,6 +76,28 @@ static int[] Range(string spec) => spec.Split(',').SelectMany(part => part.Split
     ? Enumerable.Range(int.Parse(a, CultureInfo.InvariantCulture), int.Parse(b, CultureInfo.InvariantCulture) - int.Parse(a, CultureInfo.InvariantCulture) + 1)
     : [int.Parse(part, CultureInfo.InvariantCulture)]).ToArray();
 
+if (arguments.ContainsKey("summarize"))
+{
+    // One table from several output folders (a sweep split across processes): their runs.csv, or the
+    // runs-partial.csv of a run that has not finished.
+    var rows = new List<(string Task, int K, string Method, double Accuracy)>();
+    foreach (var dir in Str("summarize", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+    {
+        string full = Path.Combine(dir, "runs.csv"), partial = Path.Combine(dir, "runs-partial.csv");
+        var lines = File.Exists(full) ? File.ReadLines(full).Skip(1) : File.Exists(partial) ? File.ReadLines(partial)
+            : throw new FileNotFoundException($"{dir} holds neither runs.csv nor runs-partial.csv");
+        foreach (var f in lines.Select(l => l.Split(',')))
+            rows.Add((f[0], int.Parse(f[1], inv), f[3], double.Parse(f[4], inv)));
+    }
+    string[] order = ["LiST", "prompt tuning (adapters)", "prompt fine-tuning (all)", "classic fine-tuning"];
+    var cols = rows.Select(r => (Task: r.Task, K: r.K)).Distinct().ToArray();
+    var table = new StringBuilder();
+    AccuracyTable(table, rows, order.Where(m => rows.Any(r => r.Method == m)).ToArray(), cols);
+    foreach (var (t, k) in cols)
+        table.Append(inv, $"\n{t} K={k}: seeds per method {string.Join(", ", order.Select(m => string.Create(inv, $"{m} {rows.Count(r => r.Task == t && r.K == k && r.Method == m)}")))}");
+    Console.WriteLine(table);
+    return 0;
+}
 string data = Str("data", Path.Combine("..", "shared", "data"));
 string[] taskNames = Str("tasks", "SST-2,subj,mpqa,RTE,MNLI").Split(',');
 int[] shots = Range(Str("shots", "30"));
@@ -239,23 +262,8 @@ foreach (var task in tasks)
 
 // ---- Tables: mean ± std over seeds (population std, as LiST reports), then parameter counts.
 var columns = tasks.SelectMany(t => shots.Select(k => (Task: t.Name, K: k))).ToArray();
-var md = new StringBuilder($"Test accuracy (%), mean ± std over seeds {string.Join(",", seeds)} (test_clue, {settings.Rounds} rounds × {settings.PhaseAUpdates} phase-A updates, {settings.TeacherEpochs} teacher epochs):\n\n| method |");
-foreach (var (t, k) in columns) md.Append(inv, $" {t} (K={k}) |");
-md.Append(" average |\n|---|").Append(string.Concat(Enumerable.Repeat("---|", columns.Length + 1))).Append('\n');
-var summaryCsv = new StringBuilder("task,k,method,mean,std,seeds\n");
-foreach (var method in methods)
-{
-    md.Append(inv, $"| {method} |");
-    var means = new List<double>();
-    foreach (var (t, k) in columns)
-    {
-        var summary = SeedSummary.Of(accuracies.Where(a => a.Task == t && a.K == k && a.Method == method).Select(a => a.Accuracy));
-        means.Add(summary.Mean);
-        md.Append(inv, $" {100 * summary.Mean:F1} ± {100 * summary.Std:F1} |");
-        summaryCsv.Append(inv, $"{t},{k},{method},{summary.Mean:R},{summary.Std:R},{summary.Count}\n");
-    }
-    md.Append(inv, $" {100 * means.Average():F1} |\n");
-}
+var md = new StringBuilder($"Test accuracy (%), mean ± std over seeds {string.Join(",", seeds)} (test_clue, {settings.Rounds} rounds × {settings.PhaseAUpdates} phase-A updates, {settings.TeacherEpochs} teacher epochs):\n\n");
+var summaryCsv = AccuracyTable(md, accuracies.Select(a => (a.Task, a.K, a.Method, a.Accuracy)).ToList(), methods, columns);
 foreach (var (label, pick) in new (string, Func<(double Majority, double ZeroShot), double>)[] { ("(test majority class)", d => d.Majority), ("(zero-shot prompt, no training)", d => d.ZeroShot) })
 {
     md.Append(inv, $"| {label} |");
@@ -278,6 +286,31 @@ File.WriteAllText(Path.Combine(output, "summary.csv"), summaryCsv.ToString());
 File.WriteAllText(Path.Combine(output, "runs.csv"), runCsv.ToString());
 Console.WriteLine($"Written: {Path.Combine(output, "results.md")}, summary.csv, runs.csv");
 return 0;
+
+// Mean ± std (population, as LiST reports) per column and method, and their average, as markdown;
+// returns the same numbers as CSV.
+static StringBuilder AccuracyTable(StringBuilder md, IReadOnlyList<(string Task, int K, string Method, double Accuracy)> runs, string[] methods, (string Task, int K)[] columns)
+{
+    var inv = CultureInfo.InvariantCulture;
+    md.Append("| method |");
+    foreach (var (t, k) in columns) md.Append(inv, $" {t} (K={k}) |");
+    md.Append(" average |\n|---|").Append(string.Concat(Enumerable.Repeat("---|", columns.Length + 1))).Append('\n');
+    var csv = new StringBuilder("task,k,method,mean,std,seeds\n");
+    foreach (var method in methods)
+    {
+        md.Append(inv, $"| {method} |");
+        var means = new List<double>();
+        foreach (var (t, k) in columns)
+        {
+            var summary = SeedSummary.Of(runs.Where(a => a.Task == t && a.K == k && a.Method == method).Select(a => a.Accuracy));
+            means.Add(summary.Mean);
+            md.Append(inv, $" {100 * summary.Mean:F1} ± {100 * summary.Std:F1} |");
+            csv.Append(inv, $"{t},{k},{method},{summary.Mean:R},{summary.Std:R},{summary.Count}\n");
+        }
+        md.Append(inv, $" {100 * means.Average():F1} |\n");
+    }
+    return csv;
+}
 
 // One row per example; single-sentence tasks leave Sentence2 empty (the trainer does not read it).
 static IDataView Rows(MLContext ml, IEnumerable<FewShotExample> examples) =>
