@@ -302,12 +302,14 @@ static StringBuilder AccuracyTable(StringBuilder md, IReadOnlyList<(string Task,
         var means = new List<double>();
         foreach (var (t, k) in columns)
         {
-            var summary = SeedSummary.Of(runs.Where(a => a.Task == t && a.K == k && a.Method == method).Select(a => a.Accuracy));
+            var values = runs.Where(a => a.Task == t && a.K == k && a.Method == method).Select(a => a.Accuracy).ToArray();
+            if (values.Length == 0) { md.Append(" – |"); continue; } // a partial sweep: no run of this method here yet
+            var summary = SeedSummary.Of(values);
             means.Add(summary.Mean);
             md.Append(inv, $" {100 * summary.Mean:F1} ± {100 * summary.Std:F1} |");
             csv.Append(inv, $"{t},{k},{method},{summary.Mean:R},{summary.Std:R},{summary.Count}\n");
         }
-        md.Append(inv, $" {100 * means.Average():F1} |\n");
+        md.Append(means.Count == columns.Length ? string.Create(inv, $" {100 * means.Average():F1} |\n") : " – |\n");
     }
     return csv;
 }
