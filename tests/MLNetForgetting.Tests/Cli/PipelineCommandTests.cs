@@ -4,6 +4,7 @@ using MLNetForgetting.MLNet.FewShot;
 using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Synthetic;
 using MLNetForgetting.Tests.Infrastructure;
+using MLNetForgetting.Tests.Pretraining;
 
 namespace MLNetForgetting.Tests.Cli;
 
@@ -51,6 +52,23 @@ public sealed class PipelineCommandTests
         var relearned = (LanguageModelTransformer)ml.Model.Load(_dir.File("xa.zip"), out _);
         Assert.AreEqual(relearned.Tokenizer.VocabSize, assembled.Tokenizer.VocabSize, "the assembled model reads the target vocabulary");
 
+        // The Model Builder-style consumption code (examples/ConsumeModel) reads the tool's zips and predicts
+        // what the library predicts, row by row and batched.
+        foreach (var zip in new[] { _dir.File("nli.zip"), _dir.File("nli-xa.zip") })
+        {
+            var library = (SentencePairClassifierTransformer)ml.Model.Load(zip, out _);
+            var pairs = ConsumeModel.SyntheticSampleModel.Pairs(new MLNetForgetting.Synthetic.SyntheticTestbed(), 8, MLNetForgetting.Synthetic.SyntheticTestbed.DatasetDevSeed);
+            var expected = library.PredictProbabilities(pairs.Select(p => p.Sentence1).ToList(), pairs.Select(p => p.Sentence2).ToList());
+            var consumer = ConsumeModel.SentencePairModel.Load(zip);
+            var engine = consumer.CreatePredictionEngine();
+            var batch = consumer.PredictBatch(pairs);
+            for (int i = 0; i < pairs.Count; i++)
+            {
+                CollectionAssert.AreEqual(expected[i], engine.Predict(pairs[i]).Score.ToArray(), new FloatComparer(1e-5f), $"{zip}: pair {i}");
+                CollectionAssert.AreEqual(expected[i], batch[i].Score.ToArray(), new FloatComparer(1e-5f), $"{zip}: batched pair {i}");
+            }
+        }
+
         // One model per TSV, paired in order; the language comes from "xx=" or from dev.xx.tsv.
         var evaluate = CliRunner.RunOk("evaluate", "--model", _dir.File("nli-xa.zip"), "--model", _dir.File("nli.zip"),
             "--test", Data("xnli/dev/dev.xa.tsv"), "--test", "en=" + Data("xnli/dev/dev.en.tsv"), "--output", _dir.File("eval"));
@@ -79,8 +97,11 @@ public sealed class PipelineCommandTests
         var rows = lines.Select(l => (Text: l, Label: l.Contains("cat", StringComparison.Ordinal) ? "yes" : "no")).ToArray();
         File.WriteAllLines(_dir.File("fs.tsv"), rows.GroupBy(r => r.Label).SelectMany(g => g.Take(4)).Select(r => $"{r.Text}\t{r.Label}").Prepend("text\tlabel"));
         File.WriteAllLines(_dir.File("unlabelled.txt"), lines.Skip(100).Take(20));
-        var r = CliRunner.RunOk("list", "--model", Lm, "--train", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
-            "--template", "*cls**sent_0*_the*mask*.*sep+*", "--label-words", "no=the,yes=a", "--output", _dir.File("list.zip"), "--adapters", _dir.File("list.adapters"),
+        // Label words must be single tokens: a vocabulary of 600 (not the fixture's 300) holds " the" and " not" whole.
+        string lm = _dir.File("lm600.zip");
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun.Take(6), "--vocab", "600", "--lr", "3e-3", "--input", Data("raw/en"), "--output", lm, "--steps", "2", "--k", "0"]);
+        var r = CliRunner.RunOk("list", "--model", lm, "--train", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
+            "--template", "*cls**sent_0*_the*mask*.*sep+*", "--label-words", "no=the,yes=not", "--output", _dir.File("list.zip"), "--adapters", _dir.File("list.adapters"),
             "--teacher-epochs", "1", "--rounds", "1", "--student-updates", "2", "--student-epochs", "1", "--bottleneck", "4", "--teacher-lr", "1e-3", "--student-lr", "1e-3");
         StringAssert.Contains(r.StdOut, "LiST on 8 labelled rows (no, yes) and 20 unlabelled rows");
         Assert.IsTrue(File.Exists(_dir.File("list.adapters")), r.ToString());
