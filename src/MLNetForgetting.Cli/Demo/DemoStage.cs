@@ -46,7 +46,7 @@ public sealed record DemoSize(
     int TaskEpochs, long RelearnSteps, long CurveInterval, int CurveExamples, int Languages, int ListShots, int ListUnlabelled, int ListRounds)
 {
     /// <summary>The whole story in minutes on two CPU cores (measured in docs/cli.md).</summary>
-    public static DemoSize Default { get; } = new(20000, 500, 25, 32, 64, 400, "Tiny", 64, 2e-3, 3000, 500, 10,
+    public static DemoSize Default { get; } = new(20000, 2000, 100, 32, 64, 400, "Tiny", 64, 2e-3, 3000, 500, 10,
         TaskEpochs: 3, RelearnSteps: 300, CurveInterval: 50, CurveExamples: 200, Languages: 2, ListShots: 8, ListUnlabelled: 200, ListRounds: 1);
 
     /// <summary>Every stage in seconds of compute (two languages, a few updates each): the demo test.</summary>
