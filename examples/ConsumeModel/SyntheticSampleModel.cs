@@ -1,3 +1,4 @@
+using MLNetForgetting.MLNet.Persistence;
 using Microsoft.ML;
 using MLNetForgetting.Adaptation;
 using MLNetForgetting.MLNet.Classification;
@@ -47,7 +48,7 @@ public static class SyntheticSampleModel
             LanguageModel = languageModel, Seed = seed,
             Settings = new TaskAdaptationSettings { MaxSteps = budget.FineTuneSteps, BatchSize = 32, LearningRate = 1e-3, MaxSequenceLength = 48 },
         }).Fit(labels.Transform(pairs));
-        AtomicFile.Write(zipPath, stream => ml.Model.Save(classifier, pairs.Schema, stream));
+        ml.Model.SaveAtomic(classifier, pairs.Schema, zipPath);
         return classifier;
     }
 

@@ -13,6 +13,7 @@
 //   dotnet run -c Release --project examples/FewShotList -- --quick                                 # minutes: proves the harness runs
 //   dotnet run -c Release --project examples/FewShotList                                            # SST-2,subj,mpqa,RTE,MNLI; K = 30; seeds 1-5
 // The run recorded in docs/benchmarks.md ("LiST few-shot harness (issue 6)") lists its exact options.
+using MLNetForgetting.MLNet.Persistence;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -162,7 +163,7 @@ else
         LearningRate = quick ? 3e-3 : 7e-4, EmbeddingLearningRate = quick ? 3e-3 : 7e-4, Seed = 7, Progress = new ConsoleProgress("backbone"),
     }).Fit(text);
     string saved = Path.Combine(output, "backbone.zip");
-    ml.Model.Save(backbone, text.Schema, saved);
+    ml.Model.SaveAtomic(backbone, text.Schema, saved);
     Console.WriteLine($"\n   final MLM loss {backbone.History.Steps[^1].Loss:F3} ({total.Elapsed.TotalSeconds:F0} s); saved to {saved} (reuse with --backbone)");
     if (arguments.ContainsKey("pretrain-only")) return 0;
 }

@@ -3,6 +3,7 @@
 //
 //   dotnet run -c Release --project examples/PretrainForgetting                          # built-in synthetic English
 //   dotnet run -c Release --project examples/PretrainForgetting -- --data ../shared/data/raw/en [--steps 600] [--k 60] [--lines 20000] [--preset Tiny] [--out out/pretrain]
+using MLNetForgetting.MLNet.Persistence;
 using System.Globalization;
 using Microsoft.ML;
 using MLNetForgetting.MLNet.Pretraining;
@@ -51,7 +52,7 @@ foreach (long resetInterval in new[] { 0L, k })
     foreach (var (episode, loss) in model.History.LossPerEpisode(resetInterval == 0 ? steps / 10 : resetInterval))
         Console.WriteLine($"   updates {episode * (resetInterval == 0 ? steps / 10 : resetInterval) + 1,5}-{(episode + 1) * (resetInterval == 0 ? steps / 10 : resetInterval),5}: mean MLM loss {loss:F3}");
     model.ExportHistory(Path.Combine(output, name + ".csv"));
-    ml.Model.Save(model, text.Schema, Path.Combine(output, name + ".zip"));
+    ml.Model.SaveAtomic(model, text.Schema, Path.Combine(output, name + ".zip"));
     Console.WriteLine($"   history: {Path.Combine(output, name + ".csv")}, model: {Path.Combine(output, name + ".zip")}");
 }
 return 0;

@@ -15,6 +15,7 @@
 //       [--models standard|forgetting|both]   train only one of the pair (two processes can share --runs; a final
 //                             --models both run then only loads, tabulates and plots)
 // benchmarks/plasticity.sh runs the recorded plasticity study (docs/benchmarks.md) with one command.
+using MLNetForgetting.MLNet.Persistence;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -291,7 +292,7 @@ static T LoadOrFit<T>(MLContext ml, string? path, DataViewSchema schema, Func<T>
     if (path is not null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        AtomicFile.Write(path, s => ml.Model.Save(model, schema, s));
+        ml.Model.SaveAtomic(model, schema, path);
     }
     return model;
 }

@@ -10,20 +10,9 @@ public static class ChildProcess
     /// <summary>Runs <c>dotnet MLNetForgetting.Tests.dll child <paramref name="action"/> <paramref name="args"/></c>.</summary>
     public static Result Run(string action, IEnumerable<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        string assembly = typeof(ChildProcess).Assembly.Location;
-        var psi = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
+        var psi = StartInfo(action, args);
         if (environment is not null)
             foreach (var (key, value) in environment) psi.Environment[key] = value; // null removes the variable
-        psi.ArgumentList.Add(assembly);
-        psi.ArgumentList.Add("child");
-        psi.ArgumentList.Add(action);
-        foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the child dotnet process.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -46,6 +35,24 @@ public static class ChildProcess
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"Child action '{action}' exited with {r.ExitCode}.\nstdout:\n{r.StdOut}\nstderr:\n{r.StdErr}");
         return r;
+    }
+
+    /// <summary>The start info of <c>dotnet MLNetForgetting.Tests.dll child <paramref name="action"/> <paramref name="args"/></c>, output redirected.</summary>
+    internal static ProcessStartInfo StartInfo(string action, IEnumerable<string> args)
+    {
+        string assembly = typeof(ChildProcess).Assembly.Location;
+        var psi = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+        };
+        psi.ArgumentList.Add(assembly);
+        psi.ArgumentList.Add("child");
+        psi.ArgumentList.Add(action);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return psi;
     }
 
     // The host running this test is dotnet itself (testhost is started through it) unless DOTNET_HOST_PATH says otherwise.

@@ -13,16 +13,7 @@ internal static class KillableChild
 
     public static Outcome RunUntil(string action, IEnumerable<string> args, Func<string, bool> killWhen, TimeSpan? timeout = null, TimeSpan? delayBeforeKill = null)
     {
-        string assembly = typeof(KillableChild).Assembly.Location;
-        var psi = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
-        psi.ArgumentList.Add(assembly);
-        psi.ArgumentList.Add("child");
-        psi.ArgumentList.Add(action);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var psi = MLNetForgetting.Tests.Infrastructure.ChildProcess.StartInfo(action, args);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the child dotnet process.");
         var lines = new ConcurrentQueue<string>();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -51,14 +42,5 @@ internal static class KillableChild
         // If it exited by itself before the kill landed, it was not killed.
         if (killed && process.ExitCode == 0 && lines.Any(l => l == "done")) killed = false;
         return new Outcome(killed, process.ExitCode, lines.ToArray(), stderr.Result, trigger);
-    }
-
-    private static string DotnetHost()
-    {
-        string? hostPath = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(hostPath) && File.Exists(hostPath)) return hostPath;
-        string? main = Environment.ProcessPath;
-        if (main is not null && Path.GetFileNameWithoutExtension(main) == "dotnet") return main;
-        return "dotnet";
     }
 }
