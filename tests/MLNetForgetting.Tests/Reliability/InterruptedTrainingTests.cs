@@ -32,7 +32,9 @@ public sealed class InterruptedTrainingTests
         ChildProcess.RunChecked("rel-" + action, Path.Combine(dir.Path, "none-ckpt"), dir.File("reference.safetensors"));
         // Note: the reference also checkpoints (into another folder) so both runs do identical work.
 
-        int killAfter = Dice.Next(2, (int)totalSteps - 2);
+        // In the first half: the random delay before the kill (up to 150 ms) can let a tiny run do several
+        // more updates, and a kill near the end raced the run to completion (the output then existed).
+        int killAfter = Dice.Next(2, (int)totalSteps / 2 + 1);
         var delay = TimeSpan.FromMilliseconds(Dice.Next(0, 150));
         var killed = KillableChild.RunUntil("rel-" + action, new[] { ckpt, dir.File("resumed.safetensors") }, l => StepOf(l) >= killAfter, delayBeforeKill: delay);
         int lastSeen = killed.Lines.Select(StepOf).DefaultIfEmpty(-1).Max();
