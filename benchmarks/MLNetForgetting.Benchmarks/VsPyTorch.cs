@@ -91,15 +91,18 @@ internal static class VsPyTorch
                         (file, arguments) = self.EndsWith("dotnet", StringComparison.Ordinal) ? (self, $"\"{selfDll}\" ") : (self, "");
                         arguments += $"vs-pytorch-worker {common}" + (c.EndsWith("explicit", StringComparison.Ordinal) ? " --explicit-attention true" : "");
                         break;
-                    case "peer" or "peer-full-logits" or "peer-1thread":
+                    case "peer" or "peer-full-logits" or "peer-1thread" or "peer-skx":
                         // Debian's OpenBLAS (pthread build) when installed: python3-torch links the reference BLAS otherwise.
                         string openblas = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
                         if (Directory.Exists(openblas)) env["LD_LIBRARY_PATH"] = openblas;
+                        // OpenBLAS does not know Zen 5 and picks its Haswell (AVX2) kernels; its SkylakeX kernels use
+                        // AVX-512 (official OPENBLAS_CORETYPE switch; only valid on CPUs with AVX-512).
+                        if (c == "peer-skx") env["OPENBLAS_CORETYPE"] = "SkylakeX";
                         file = python;
                         arguments = $"\"{peerScript}\" {common} --special {special} --mask-id {tokenizer.MaskId} --pad-id {tokenizer.PadId} --threads {(c == "peer-1thread" ? 1 : Environment.ProcessorCount)}"
                             + (c == "peer-full-logits" ? " --full-logits" : "");
                         break;
-                    default: throw new ArgumentException($"Unknown config '{c}'; known: ours, ours-mkl, ours-malloc, ours-mkl-malloc, ours-explicit, ours-mkl-explicit, peer, peer-full-logits, peer-1thread.");
+                    default: throw new ArgumentException($"Unknown config '{c}'; known: ours, ours-mkl, ours-malloc, ours-mkl-malloc, ours-explicit, ours-mkl-explicit, peer, peer-skx, peer-full-logits, peer-1thread.");
                 }
                 workers.Add(Worker.Start(c, file, arguments, env));
             }
@@ -151,8 +154,8 @@ internal static class VsPyTorch
             }
             // Per-round ratios against the peer (the controlled numbers on a shared machine).
             var ratios = new Dictionary<string, object>();
-            string? peerName = workers.Select(w => w.Name).FirstOrDefault(n => n == "peer") ?? workers.Select(w => w.Name).FirstOrDefault(n => n.StartsWith("peer", StringComparison.Ordinal));
-            if (peerName is not null)
+            // Against every peer configuration (the goal is stated against the fastest one).
+            foreach (string peerName in workers.Select(w => w.Name).Where(n => n.StartsWith("peer", StringComparison.Ordinal)))
                 foreach (var w in workers.Where(w => !w.Name.StartsWith("peer", StringComparison.Ordinal)))
                 {
                     double tr = Bench.Median(trainRound[w.Name].Zip(trainRound[peerName], (a, b) => b / a));

@@ -22,8 +22,9 @@ public static class ListCommand
     /// <param name="Options">Library options; columns, data, Progress and CancellationToken are set by <see cref="Execute"/>.</param>
     /// <param name="ModelPath">Where the zip goes.</param>
     /// <param name="StopAfterSteps">Hidden test hook: cancel after this many updates.</param>
+    /// <param name="DeleteCheckpointOnSuccess">Remove the checkpoint folder (a scratch folder beside the output) after the zip is written.</param>
     public sealed record Job(string Title, IReadOnlyList<FewShotExample> Labelled, IReadOnlyList<FewShotExample> Unlabelled, IReadOnlyList<string> LabelNames,
-        PromptAdapterSelfTrainer.Options Options, string ModelPath, long StopAfterSteps = 0);
+        PromptAdapterSelfTrainer.Options Options, string ModelPath, long StopAfterSteps = 0, bool DeleteCheckpointOnSuccess = false);
 
     /// <summary>Builds the command.</summary>
     public static Command Create(CliHost host)
@@ -48,13 +49,14 @@ public static class ListCommand
         var maxUnlabelled = CliOptions.Number("--max-unlabelled", "Read at most this many unlabelled rows", 100_000).AtLeast(1);
         var seed = CliOptions.Seed();
         var device = CliOptions.Device();
-        var stopAfter = new CheckpointOptions().StopAfter;
+        var checkpoints = new CheckpointOptions();
 
-        var command = new Command("list", "Few-shot classification with LiST: prompt-based tuning of small adapters on a frozen backbone, then teacher–student self-training on unlabelled text. No checkpoints: Ctrl+C stops and a rerun starts over.")
+        var command = new Command("list", "Few-shot classification with LiST: prompt-based tuning of small adapters on a frozen backbone, then teacher–student self-training on unlabelled text. Ctrl+C writes a checkpoint; --resume continues from it.")
         {
             model, train, unlabelled, output, adapters, task, template, labelWords, method, teacherEpochs, rounds, phaseA, phaseB, bottleneck,
-            teacherLr, studentLr, maxUnlabelled, seed, device, stopAfter,
+            teacherLr, studentLr, maxUnlabelled, seed, device,
         };
+        foreach (var o in checkpoints.All) command.Options.Add(o);
         command.WithExamples(
             "mlnf list --model en-forget.zip --task SST-2 --train ../shared/data/list/SST-2/30-1/train.tsv --unlabelled ../shared/data/glue_pools/SST-2/train.tsv --output sst2.zip",
             "mlnf list --model lm.zip --train reviews.tsv --unlabelled reviews.txt --template '*cls**sent_0*_It_was*mask*.*sep+*' --label-words 'neg=bad,pos=good' --output reviews.zip",
@@ -75,6 +77,7 @@ public static class ListCommand
             string outputPath = PathChecks.OutputFile(parse.GetValue(output), "--output");
             string? adapterPath = parse.GetValue(adapters) is { } a ? PathChecks.OutputFile(a, "--adapters") : null;
             var backbone = ModelFiles.Load<LanguageModelTransformer>(ml, parse.GetValue(model), "--model");
+            var (checkpointPath, scratch) = checkpoints.Resolve(parse, outputPath);
 
             var labelNames = labelled.Select(r => r.Label!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
             var fewShotMethod = CliOptions.Canonical(parse.GetValue(method)!, Methods) == "LiST" ? FewShotMethod.LiST : FewShotMethod.PromptTuningAdapters;
@@ -87,10 +90,11 @@ public static class ListCommand
                     Adapters = new AdapterOptions { BottleneckSize = parse.GetValue(bottleneck) },
                     TeacherEpochs = parse.GetValue(teacherEpochs), Rounds = parse.GetValue(rounds), PhaseAUpdates = parse.GetValue(phaseA), PhaseBEpochs = parse.GetValue(phaseB),
                     TeacherLearningRate = parse.GetValue(teacherLr), StudentLearningRate = parse.GetValue(studentLr),
+                    CheckpointDirectory = checkpointPath, CheckpointInterval = parse.GetValue(checkpoints.Every), Resume = parse.GetValue(checkpoints.Resume),
                 },
             };
             context.WriteLine($"{fewShotMethod} on {labelled.Count} labelled rows ({string.Join(", ", labelNames)}) and {pool.Count:N0} unlabelled rows, task {builtIn?.Name ?? "custom template"}, seed {runSeed}");
-            var classifier = Execute(context, ml, new Job("list", labelled, pool, labelNames, options, outputPath, parse.GetValue(stopAfter)));
+            var classifier = Execute(context, ml, new Job("list", labelled, pool, labelNames, options, outputPath, parse.GetValue(checkpoints.StopAfter), scratch));
             if (adapterPath is not null) classifier.ExportAdapterPack(adapterPath);
             context.WriteLine($"Model: {outputPath}{(adapterPath is null ? "" : $"; adapter pack: {adapterPath}")}");
             context.WriteLine(classifier.ParameterReport.ToString());
@@ -98,7 +102,7 @@ public static class ListCommand
         });
     }
 
-    /// <summary>Fits and saves the zip atomically (LiST has no checkpoints: a cancelled run starts over).</summary>
+    /// <summary>Fits (resuming from the checkpoints when asked) and saves the zip atomically.</summary>
     public static PromptAdapterTransformer Execute(CliContext context, MLContext ml, Job job)
     {
         using var run = new TrainingRun(context, job.StopAfterSteps);
@@ -113,8 +117,10 @@ public static class ListCommand
         options.CancellationToken = run.CancellationToken;
         var data = PairData.ToDataView(ml, job.Labelled, job.LabelNames);
         var estimator = ml.MulticlassClassification.Trainers.PromptAdapterSelfTrainer(options); // checks the template and that label words are single tokens
-        var model = run.Execute(job.Title, checkpointDirectory: null, resume: false, () => estimator.Fit(data));
+        var settings = options.Settings;
+        var model = run.Execute(job.Title, settings.CheckpointDirectory, settings.Resume, () => estimator.Fit(data));
         PretrainRun.SaveModel(ml, model, data.Schema, job.ModelPath);
+        if (job.DeleteCheckpointOnSuccess && settings.CheckpointDirectory is { } scratch) PromptSelfTrainer.DeleteCheckpoints(scratch);
         return model;
     }
 

@@ -35,8 +35,11 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     public T Execute<T>(string title, string? checkpointDirectory, bool resume, Func<T> fit)
     {
-        string? checkpoint = checkpointDirectory is { } dir ? Path.Combine(dir, TrainingLoop<object>.CheckpointFile) : null;
-        if (resume && (checkpoint is null || !File.Exists(checkpoint)))
+        // The loop's single file, or (LiST) a folder of per-phase checkpoints.
+        string? checkpoint = checkpointDirectory is { } dir
+            ? (File.Exists(Path.Combine(dir, TrainingLoop<object>.CheckpointFile)) ? Path.Combine(dir, TrainingLoop<object>.CheckpointFile) : dir)
+            : null;
+        if (resume && !HasCheckpoint(checkpointDirectory))
             _context.Warning($"--resume: no checkpoint in '{checkpointDirectory}'; starting from the first update");
         else if (resume)
             _context.WriteLine($"Resuming from {checkpoint}");
@@ -51,11 +54,16 @@ public sealed class TrainingRun : IDisposable
         catch (OperationCanceledException e) when (_cancellation.IsCancellationRequested)
         {
             string where = _tracker.Last is { } last ? $"after update {last.Step} of {last.TotalSteps}" : "before the first update";
-            throw new CliCancelledException(checkpoint is not null && File.Exists(checkpoint)
+            if (checkpoint == checkpointDirectory && checkpoint is not null && File.Exists(Path.Combine(checkpoint, TrainingLoop<object>.CheckpointFile)))
+                checkpoint = Path.Combine(checkpoint, TrainingLoop<object>.CheckpointFile);
+            throw new CliCancelledException(HasCheckpoint(checkpointDirectory)
                 ? $"cancelled {where}; checkpoint written to '{checkpoint}'. Rerun the same command with --resume to continue"
                 : $"cancelled {where}; no checkpoint was written, so the run has to start again", e);
         }
     }
+
+    private static bool HasCheckpoint(string? folder) =>
+        folder is not null && Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.safetensors", SearchOption.AllDirectories).Any();
 
     /// <summary>Removes the files the training loop writes from a scratch checkpoint folder, and the folder when it is then empty.</summary>
     public static void DeleteCheckpointFolder(string folder)

@@ -45,9 +45,22 @@ public static class PromptSelfTrainer
             log?.Invoke("list: the unlabelled set carries labels; they are ignored (teacher pseudo-labels are used).");
         var pool = PromptEncoder.Encode(unlabelled.Select(e => e with { Label = null }), task, tokenizer, maxLength);
 
+        var checkpoints = SelfTrainingCheckpoints.For(settings);
         var teacher = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, 0));
-        var teacherHistory = TrainSupervised(teacher, teacher.FreezeBackbone(), labelledExamples, settings.TeacherEpochs, settings.TeacherLearningRate,
-            TeacherPhase, settings.Seed, settings, log, progress, cancellationToken);
+        TrainingHistory teacherHistory;
+        var rounds = new List<SelfTrainingRound>();
+        int firstRound = 1;
+        if (checkpoints?.TryResume(teacher, log) is { } stage)
+        {
+            // Killed after a round boundary: the stage holds the next round's teacher and the histories so far.
+            (teacherHistory, rounds, firstRound) = (stage.TeacherInit, stage.Rounds, stage.CompletedRounds + 1);
+        }
+        else
+        {
+            teacherHistory = TrainSupervised(teacher, teacher.FreezeBackbone(), labelledExamples, settings.TeacherEpochs, settings.TeacherLearningRate,
+                TeacherPhase, settings.Seed, settings, log, progress, cancellationToken, checkpoints, SelfTrainingCheckpoints.TeacherFolder);
+            checkpoints?.Save(teacher, new SelfTrainingCheckpoints.Stage(0, teacherHistory, rounds));
+        }
         log?.Invoke($"list: teacher initialised; {teacher.ParameterReport()}");
 
         if (pool.Count == 0 || settings.Rounds == 0)
@@ -57,16 +70,16 @@ public static class PromptSelfTrainer
             return new SelfTrainingResult(teacher, teacherHistory, [], pool.Count == 0);
         }
 
-        var rounds = new List<SelfTrainingRound>();
-        for (int round = 1; round <= settings.Rounds; round++)
+        for (int round = firstRound; round <= settings.Rounds; round++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             // Student = backbone with its pretrained head and fresh adapters (methods.md §3.3).
             var student = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, round));
-            var record = RunRound(round, teacher, student, labelledExamples, pool, settings, device, log, progress, cancellationToken);
+            var record = RunRound(round, teacher, student, labelledExamples, pool, settings, device, log, progress, cancellationToken, checkpoints);
             rounds.Add(record);
             teacher.Dispose();
             teacher = student;
+            checkpoints?.Save(teacher, new SelfTrainingCheckpoints.Stage(round, teacherHistory, rounds));
         }
         teacher.Activate();
         return new SelfTrainingResult(teacher, teacherHistory, rounds, false);
@@ -84,7 +97,7 @@ public static class PromptSelfTrainer
         var (examples, _) = Prepare(backbone, tokenizer, task, labelled, settings);
         var model = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, 0));
         var history = TrainSupervised(model, model.FreezeBackbone(), examples, settings.TeacherEpochs, settings.TeacherLearningRate,
-            "prompt tuning (adapters)", settings.Seed, settings, log, progress, cancellationToken);
+            "prompt tuning (adapters)", settings.Seed, settings, log, progress, cancellationToken, SelfTrainingCheckpoints.For(settings), SelfTrainingCheckpoints.TeacherFolder);
         model.Activate();
         return (model, history);
     }
@@ -141,7 +154,7 @@ public static class PromptSelfTrainer
     }
 
     private static SelfTrainingRound RunRound(int round, PromptClassifier teacher, PromptClassifier student, List<PromptExample> labelled, List<PromptExample> pool,
-        SelfTrainingSettings s, Device device, Action<string>? log, IProgress<TrainingProgress>? progress, CancellationToken ct)
+        SelfTrainingSettings s, Device device, Action<string>? log, IProgress<TrainingProgress>? progress, CancellationToken ct, SelfTrainingCheckpoints? checkpoints)
     {
         foreach (var p in teacher.parameters()) p.requires_grad = false; // the teacher is a fixed function this round
         var theta = student.FreezeBackbone();
@@ -151,11 +164,20 @@ public static class PromptSelfTrainer
         using var optimizer = new AdamEF([new ParameterGroup("student", theta, schedule, s.WeightDecay)], s.Beta1, s.Beta2, s.Epsilon);
 
         long metaSteps = 0, allZero = 0; double maxSum = 0; float[] lastWeights = [];
-        var loop = new TrainingLoop<List<PromptExample>>(student, optimizer, new TrainingLoopOptions
+        string phaseAFolder = SelfTrainingCheckpoints.PhaseAFolder(round);
+        if (checkpoints?.PhaseMetadata(phaseAFolder, MetaCountersKey) is { } saved && SelfTrainingCheckpoints.Deserialize<MetaWeightStats>(saved) is { } counters)
+            (metaSteps, allZero, maxSum, lastWeights) = (counters.Steps, counters.AllZeroSteps, counters.MeanMaxWeight, counters.LastWeights); // resumed mid-phase: the statistics so far
+        var phaseAOptions = new TrainingLoopOptions
         {
             MaxSteps = s.PhaseAUpdates, Seed = Mix(s.Seed, round, 1), ClipNorm = s.ClipNorm, LogInterval = s.LogInterval,
             Phase = $"{PhaseA} round {round}/{s.Rounds}",
-        }) { Log = log, Progress = progress };
+        };
+        var loop = new TrainingLoop<List<PromptExample>>(student, optimizer, checkpoints?.Configure(phaseAOptions, phaseAFolder) ?? phaseAOptions)
+        {
+            Log = log, Progress = progress,
+            // MeanMaxWeight carries the running sum here; it is divided once the phase ends.
+            CheckpointMetadata = () => new Dictionary<string, string> { [MetaCountersKey] = SelfTrainingCheckpoints.Serialize(new MetaWeightStats(metaSteps, allZero, maxSum, lastWeights)) },
+        };
 
         StepOutput Step(List<PromptExample> batchExamples, StepContext context)
         {
@@ -195,19 +217,20 @@ public static class PromptSelfTrainer
         {
             schedule.Offset = s.PhaseAUpdates;
             phaseB = TrainLoop(student, theta, labelled, s.PhaseBEpochs, 0, $"{PhaseB} round {round}/{s.Rounds}", Mix(s.Seed, round, 2), s, log, progress, ct,
-                student.Logits, optimizer);
+                student.Logits, optimizer, checkpoints, SelfTrainingCheckpoints.PhaseBFolder(round));
         }
         return new SelfTrainingRound(round, phaseA, phaseB, stats);
     }
 
     private static TrainingHistory TrainSupervised(PromptClassifier model, IReadOnlyList<Parameter> parameters, List<PromptExample> examples, int epochs, double rate,
-        string phase, int seed, SelfTrainingSettings s, Action<string>? log, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
-        TrainLoop(model, parameters, examples, epochs, rate, phase, seed, s, log, progress, ct, model.Logits);
+        string phase, int seed, SelfTrainingSettings s, Action<string>? log, IProgress<TrainingProgress>? progress, CancellationToken ct,
+        SelfTrainingCheckpoints? checkpoints = null, string? folder = null) =>
+        TrainLoop(model, parameters, examples, epochs, rate, phase, seed, s, log, progress, ct, model.Logits, null, checkpoints, folder);
 
     /// <summary>Cross-entropy training over <paramref name="epochs"/> shuffled epochs; a fresh AdamW with linear decay unless <paramref name="optimizer"/> is given.</summary>
     private static TrainingHistory TrainLoop(nn.Module model, IReadOnlyList<Parameter> parameters, List<PromptExample> examples, int epochs, double rate,
         string phase, int seed, SelfTrainingSettings s, Action<string>? log, IProgress<TrainingProgress>? progress, CancellationToken ct,
-        Func<PromptBatch, Tensor> logits, AdamEF? optimizer = null)
+        Func<PromptBatch, Tensor> logits, AdamEF? optimizer = null, SelfTrainingCheckpoints? checkpoints = null, string? folder = null)
     {
         long perEpoch = (long)Math.Ceiling(examples.Count / (double)s.LabelledBatchSize);
         long total = perEpoch * epochs;
@@ -218,10 +241,9 @@ public static class PromptSelfTrainer
         {
             var device = parameters[0].device;
             int pad = model is PromptClassifier pc ? pc.PadId : ((RobertaForMaskedLM)model).Config.PadTokenId;
-            var loop = new TrainingLoop<List<PromptExample>>(model, optimizer ?? owned!, new TrainingLoopOptions
-            {
-                MaxSteps = total, Seed = seed, ClipNorm = s.ClipNorm, LogInterval = s.LogInterval, Phase = phase,
-            }) { Log = log, Progress = progress };
+            var options = new TrainingLoopOptions { MaxSteps = total, Seed = seed, ClipNorm = s.ClipNorm, LogInterval = s.LogInterval, Phase = phase };
+            if (checkpoints is not null && folder is not null) options = checkpoints.Configure(options, folder);
+            var loop = new TrainingLoop<List<PromptExample>>(model, optimizer ?? owned!, options) { Log = log, Progress = progress };
             return loop.Run(epoch => Shuffled(examples, s.LabelledBatchSize, Mix(seed, epoch, 3)), (batchExamples, _) =>
             {
                 var batch = PromptBatch.Collate(batchExamples, pad, device);
@@ -239,6 +261,11 @@ public static class PromptSelfTrainer
         for (int start = 0; start < order.Length; start += batchSize)
             yield return order.Skip(start).Take(batchSize).Select(i => examples[i]).ToList();
     }
+
+    private const string MetaCountersKey = "mlnf.list.meta";
+
+    /// <summary>Removes the checkpoints a LiST run wrote into <paramref name="folder"/> (<see cref="SelfTrainingSettings.CheckpointDirectory"/>); other files stay.</summary>
+    public static void DeleteCheckpoints(string folder) => SelfTrainingCheckpoints.Delete(folder);
 
     private static int Mix(int seed, long a, long b) => TrainingLoop<object>.StepSeed(TrainingLoop<object>.StepSeed(seed, a), b);
 

@@ -55,6 +55,16 @@ public sealed record SelfTrainingSettings
     public int? MaxSequenceLength { get; init; }
     /// <summary>Log a progress line every this many updates.</summary>
     public long LogInterval { get; init; } = 50;
+    /// <summary>
+    /// Folder for checkpoints (null: none). Each phase checkpoints into a subfolder and the model at each
+    /// round boundary is kept, so a killed run resumed with <see cref="Resume"/> and the same settings ends
+    /// with the weights of an uninterrupted run.
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+    /// <summary>Write a checkpoint every this many updates within a phase (0: only at the end of each phase and on cancellation).</summary>
+    public long CheckpointInterval { get; init; }
+    /// <summary>Continue from the checkpoints in <see cref="CheckpointDirectory"/> when there are any.</summary>
+    public bool Resume { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -83,6 +93,7 @@ public sealed record SelfTrainingSettings
         Check(Rate(FineTuningLearningRate), nameof(FineTuningLearningRate), FineTuningLearningRate, "must be positive and finite");
         Check(MaxSequenceLength is null or >= 3, nameof(MaxSequenceLength), MaxSequenceLength, "must be at least 3 or null");
         Check(LogInterval > 0, nameof(LogInterval), LogInterval, "must be positive");
+        Check(CheckpointInterval >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
     }
 
     /// <summary>Updates of phase A that use uniform weights: round(warm-up fraction × updates).</summary>

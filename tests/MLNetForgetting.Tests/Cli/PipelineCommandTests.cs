@@ -107,6 +107,25 @@ public sealed class PipelineCommandTests
         Assert.IsTrue(File.Exists(_dir.File("list.adapters")), r.ToString());
         var model = (PromptAdapterTransformer)new MLContext(0).Model.Load(_dir.File("list.zip"), out _);
         CollectionAssert.AreEqual(new[] { "no", "yes" }, model.LabelNames.ToArray());
+        Assert.IsFalse(Directory.Exists(_dir.File("list.checkpoint")), "the scratch checkpoint folder is removed after a successful run");
+
+        // Interrupted (as Ctrl+C would) in round 1's distillation phase, then --resume: the same classifier as the straight run.
+        string[] again = ["list", "--model", lm, "--train", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
+            "--template", "*cls**sent_0*_the*mask*.*sep+*", "--label-words", "no=the,yes=not", "--output", _dir.File("list-resumed.zip"),
+            "--teacher-epochs", "1", "--rounds", "1", "--student-updates", "2", "--student-epochs", "1", "--bottleneck", "4", "--teacher-lr", "1e-3", "--student-lr", "1e-3",
+            "--checkpoint-dir", _dir.File("list-ckpt")];
+        var stopped = CliRunner.Run([.. again, "--stop-after-steps", "3"]);
+        Assert.AreEqual(130, stopped.ExitCode, stopped.ToString());
+        StringAssert.Contains(stopped.ErrorLines[0], "--resume");
+        Assert.IsFalse(File.Exists(_dir.File("list-resumed.zip")), "no model is written for a cancelled run");
+        var resumed = CliRunner.RunOk([.. again, "--resume"]);
+        StringAssert.Contains(resumed.StdOut, "Resuming from");
+        var twin = (PromptAdapterTransformer)new MLContext(0).Model.Load(_dir.File("list-resumed.zip"), out _);
+        var probe = rows.Skip(200).Take(6).Select(x => (IReadOnlyList<string>)new[] { x.Text }).ToList();
+        var p1 = model.PredictProbabilities(probe);
+        var p2 = twin.PredictProbabilities(probe);
+        for (int i = 0; i < probe.Count; i++)
+            for (int c = 0; c < 2; c++) Assert.AreEqual(p1[i][c], p2[i][c], 1e-5, $"row {i} class {c}: the resumed run differs from the straight one");
 
         File.WriteAllLines(_dir.File("test.tsv"), rows.Skip(200).Take(20).Select(x => $"{x.Text}\t{x.Label}").Prepend("text\tlabel"));
         var evaluate = CliRunner.RunOk("evaluate", "--model", _dir.File("list.zip"), "--test", "en=" + _dir.File("test.tsv"), "--output", _dir.File("list-eval.md"));

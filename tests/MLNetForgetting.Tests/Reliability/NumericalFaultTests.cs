@@ -60,4 +60,42 @@ public sealed class NumericalFaultTests
         StringAssert.Contains(e.Message, "every parameter is finite");
         StringAssert.Contains(e.Message, $"diverged at update {e.Step}:");
     }
+
+    /// <summary>One parameter at 3.4e38 (near float's maximum) and a loss that pushes it up: everything is finite until the first update overflows it to +inf.</summary>
+    private sealed class NearOverflow : TorchSharp.torch.nn.Module
+    {
+#pragma warning disable IDE1006 // the parameter's name in messages
+        public readonly TorchSharp.Modules.Parameter weight = new(TorchSharp.torch.full(new long[] { 3 }, 3.4e38f));
+#pragma warning restore IDE1006
+        public NearOverflow() : base("near_overflow") => RegisterComponents();
+    }
+
+    private static TrainingDivergedException RunNearOverflow(bool detect)
+    {
+        var model = new NearOverflow();
+        // Adam's first step moves each weight by lr (its step size lr / (1 - β1) = 1e38 still fits a float):
+        // 3.4e38 + 1e37 overflows to +inf.
+        using var optimizer = new AdamEF(new[] { new ParameterGroup("all", model.parameters(), new ConstantSchedule(1e37), weightDecay: 0) });
+        var loop = new TrainingLoop<int>(model, optimizer, new TrainingLoopOptions { MaxSteps = 5, DetectAnomaly = detect, Phase = "overflow" });
+        return Assert.ThrowsExactly<TrainingDivergedException>(() =>
+            loop.Run(_ => Enumerable.Range(0, 5), (_, _) => new StepOutput((model.weight * -1e-2f).sum(), 1)));
+    }
+
+    [TestMethod]
+    public void DetectAnomalyStopsAtTheUpdateThatMadeAParameterNonFiniteAndNamesIt()
+    {
+        // Loss (-1e37) and gradient (-0.01) are finite; only the parameter check after the update can see the overflow.
+        var detected = RunNearOverflow(detect: true);
+        TestContext.WriteLine(detected.Message);
+        Assert.AreEqual(1L, detected.Step);
+        Assert.AreEqual("weight", detected.Culprit);
+        StringAssert.Contains(detected.Message, "this update made parameter 'weight' non-finite");
+        StringAssert.Contains(detected.Message, "The model in memory holds this update");
+
+        // Without it the run only stops one update later, when the infinite weight reaches the loss.
+        var late = RunNearOverflow(detect: false);
+        Assert.AreEqual(2L, late.Step, late.Message);
+        Assert.IsNull(late.Culprit);
+        StringAssert.Contains(late.Message, "the loss is");
+    }
 }

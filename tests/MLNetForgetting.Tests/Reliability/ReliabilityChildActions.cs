@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetForgetting.Adaptation;
 using MLNetForgetting.MLNet.FewShot;
 using MLNetForgetting.MLNet.Persistence;
@@ -24,6 +25,8 @@ namespace MLNetForgetting.Tests.Reliability;
 public static class ReliabilityChildActions
 {
     internal const long PretrainSteps = 24, RelearnSteps = 24;
+    /// <summary>LiST child: teacher 2 epochs x 8 batches, then 2 rounds of 4 phase-A updates and 8 phase-B updates.</summary>
+    internal const long ListSteps = 16 + 2 * (4 + 8);
 
     private static IProgress<TrainingProgress> PrintSteps(string prefix = "step") =>
         new MLNetForgetting.Tests.Training.SyncProgress<TrainingProgress>(p => { Console.Out.WriteLine($"{prefix} {p.Step}"); Console.Out.Flush(); });
@@ -75,11 +78,42 @@ public static class ReliabilityChildActions
     [ChildAction("rel-list")]
     public static int List(string[] args)
     {
+        var ml = new MLContext(1);
+        var model = FitList(ml, PrintSteps("list-step"), new SelfTrainingSettings
+        {
+            Adapters = new MLNetForgetting.Modeling.Adapters.AdapterOptions { BottleneckSize = 8 },
+            TeacherEpochs = 2, Rounds = 1, PhaseAUpdates = 4, PhaseBEpochs = 1, TeacherLearningRate = 1e-3, StudentLearningRate = 1e-3,
+        }, out var schema);
+        var probe = ml.Data.LoadFromEnumerable(ListProbeTexts().Select(t => new SentenceRow { Sentence1 = t, Label = "0" }));
+        var scores = ml.Data.CreateEnumerable<ClassifiedRow>(model.Transform(probe), reuseRowObject: false).Select(r => r.Score).ToArray();
+        ml.Model.SaveAtomic(model, schema, args[0]);
+        AtomicFile.WriteAllText(args[1], JsonSerializer.Serialize(scores));
+        Console.Out.WriteLine("done");
+        return 0;
+    }
+
+    /// <summary>Args: checkpoint dir, output weights. Tiny backbone + LiST (2 rounds) on SST-2 30-1, checkpointing every update, resuming if it can; writes the adapters and head.</summary>
+    [ChildAction("rel-list-resume")]
+    public static int ListResume(string[] args)
+    {
+        var ml = new MLContext(1);
+        var model = FitList(ml, PrintSteps(), new SelfTrainingSettings
+        {
+            Adapters = new MLNetForgetting.Modeling.Adapters.AdapterOptions { BottleneckSize = 8 },
+            TeacherEpochs = 2, Rounds = 2, PhaseAUpdates = 4, KdWarmupFraction = 0.5, PhaseBEpochs = 1, TeacherLearningRate = 1e-3, StudentLearningRate = 1e-3,
+            CheckpointDirectory = args[0], CheckpointInterval = 1, Resume = true, LogInterval = 1000,
+        }, out _);
+        WriteTensors(args[1], model.LastTransformer.Classifier.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter)));
+        Console.Out.WriteLine("done");
+        return 0;
+    }
+
+    private static TransformerChain<PromptAdapterTransformer> FitList(MLContext ml, IProgress<TrainingProgress> progress, SelfTrainingSettings settings, out DataViewSchema schema)
+    {
         var lines = TextTestData.RawLines("en").Where(l => l.Length is > 20 and < 300).Take(300).ToArray();
         var tokenizer = BpeVocabularyTrainer.Train(lines, new BpeTrainerOptions { VocabSize = 400, RequiredTokens = [" great", " terrible"] });
         var po = LanguageModelTests.TinyOptions(k: 0);
         po.Tokenizer = tokenizer; po.MaxSteps = 10; po.Seed = 1;
-        var ml = new MLContext(1);
         var backbone = ml.Transforms.Text.ActiveForgettingPretrainer(po).Fit(ml.Data.LoadFromEnumerable(lines.Select(l => new TextRow { Text = l })));
         string root = Path.Combine(TextTestData.DataRoot, "list", "SST-2");
         IDataView Sst2(string file, int take) => ml.Data.LoadFromEnumerable(FewShotData.ReadTsv(file).Take(take).Select(e => new SentenceRow { Sentence1 = e.Texts[0], Label = e.Label ?? "" }));
@@ -87,20 +121,10 @@ public static class ReliabilityChildActions
         var options = new PromptAdapterSelfTrainer.Options
         {
             LanguageModel = backbone, Task = "SST-2", UnlabelledData = Sst2(Path.Combine(TextTestData.DataRoot, "glue_pools", "SST-2", "train.tsv"), 80), Seed = 3,
-            Progress = PrintSteps("list-step"),
-            Settings = new SelfTrainingSettings
-            {
-                Adapters = new MLNetForgetting.Modeling.Adapters.AdapterOptions { BottleneckSize = 8 },
-                TeacherEpochs = 2, Rounds = 1, PhaseAUpdates = 4, PhaseBEpochs = 1, TeacherLearningRate = 1e-3, StudentLearningRate = 1e-3,
-            },
+            Progress = progress, Settings = settings,
         };
-        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.PromptAdapterSelfTrainer(options)).Fit(train);
-        var probe = ml.Data.LoadFromEnumerable(ListProbeTexts().Select(t => new SentenceRow { Sentence1 = t, Label = "0" }));
-        var scores = ml.Data.CreateEnumerable<ClassifiedRow>(model.Transform(probe), reuseRowObject: false).Select(r => r.Score).ToArray();
-        ml.Model.SaveAtomic(model, train.Schema, args[0]);
-        AtomicFile.WriteAllText(args[1], JsonSerializer.Serialize(scores));
-        Console.Out.WriteLine("done");
-        return 0;
+        schema = train.Schema;
+        return ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.PromptAdapterSelfTrainer(options)).Fit(train);
     }
 
     /// <summary>Args: zip path. Fits a 2-update Tiny language model, then saves it to the same path over and over (atomically), printing "saved N".</summary>

@@ -198,4 +198,55 @@ public sealed class SelfTrainingTests
         Assert.AreEqual(Math.Sqrt(0.02 / 3), summary.Std, 1e-12);
         Assert.ThrowsExactly<DirectoryNotFoundException>(() => FewShotData.LoadTest(root, "CoLA"));
     }
+
+    /// <summary>
+    /// Cancelled in round 2's phase A (after a round boundary, mid-phase), then resumed from the checkpoint
+    /// folder: the final adapters and head equal an uninterrupted run's, the histories and meta statistics
+    /// of the finished round come back from the stage file, and only the remaining updates run.
+    /// </summary>
+    [TestMethod]
+    public void ListCancelledInTheSecondRoundResumesToTheUninterruptedWeights()
+    {
+        var backbone = ListFixture.Backbone;
+        var labelled = ListFixture.Labelled();
+        var pool = Pool(32);
+        var plain = Tiny with { Seed = 8 };
+        var reference = PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, plain, CPU);
+        using var expected = reference.Model;
+        long total = reference.TeacherInit.Steps.Count + reference.Rounds.Sum(r => r.PhaseA.Steps.Count + r.PhaseB!.Steps.Count);
+        Assert.AreEqual(16 + 2 * (6 + 8), total);
+
+        using var dir = new MLNetForgetting.Tests.Infrastructure.TempDir();
+        var settings = plain with { CheckpointDirectory = dir.Path, CheckpointInterval = 2, Resume = true };
+        long cancelAt = 16 + 14 + 3, seen = 0; // round 2, phase A, update 3 (cancellation writes a checkpoint there)
+        using var cts = new CancellationTokenSource();
+        var counting = MLNetForgetting.Tests.Training.SyncProgress.Of(_ => { if (++seen == cancelAt) cts.Cancel(); });
+        Assert.ThrowsExactly<OperationCanceledException>(() =>
+            PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings, CPU, null, counting, cts.Token));
+        Assert.IsTrue(File.Exists(Path.Combine(dir.Path, "list-stage.safetensors")), "no round-boundary checkpoint");
+        Assert.IsTrue(File.Exists(Path.Combine(dir.Path, "round-2-a", "checkpoint.safetensors")), string.Join(", ", Directory.GetFileSystemEntries(dir.Path)));
+
+        // Other settings must not silently continue someone else's run.
+        var mismatch = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings with { StudentLearningRate = 2e-3 }, CPU));
+        StringAssert.Contains(mismatch.Message, "other settings");
+
+        long resumedUpdates = 0;
+        var log = new List<string>();
+        var resumed = PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings, CPU, log.Add,
+            MLNetForgetting.Tests.Training.SyncProgress.Of(_ => resumedUpdates++));
+        using var actual = resumed.Model;
+        TestContext.WriteLine(string.Join("\n", log.Where(l => l.Contains("resumed", StringComparison.Ordinal))));
+        Assert.AreEqual(total - cancelAt, resumedUpdates, "the resumed run should run only the updates after the checkpoint (update 3 of round 2's phase A)");
+        var want = expected.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in actual.named_parameters())
+            Assert.IsTrue(p.allclose(want[name], rtol: 0, atol: 1e-6), $"{name} differs after cancel + resume by {(p - want[name]).abs().max().item<float>()}");
+        Assert.HasCount(2, resumed.Rounds);
+        Assert.AreEqual(reference.MetaSteps, resumed.MetaSteps, "meta statistics lost across the resume");
+        CollectionAssert.AreEqual(reference.Rounds[0].PhaseA.Steps.Select(x => x.Loss).ToArray(), resumed.Rounds[0].PhaseA.Steps.Select(x => x.Loss).ToArray());
+        CollectionAssert.AreEqual(reference.TeacherInit.Steps.Select(x => x.Loss).ToArray(), resumed.TeacherInit.Steps.Select(x => x.Loss).ToArray());
+
+        PromptSelfTrainer.DeleteCheckpoints(dir.Path);
+        Assert.IsFalse(Directory.Exists(dir.Path), "DeleteCheckpoints left files behind");
+    }
 }
