@@ -15,6 +15,7 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIg
     ["concurrency"] = ConcurrentServing.Run,
     ["vs-pytorch"] = VsPyTorch.Run,
     ["vs-pytorch-worker"] = VsPyTorch.RunWorker,
+    ["step-profile"] = StepProfile.Run,
 };
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 {

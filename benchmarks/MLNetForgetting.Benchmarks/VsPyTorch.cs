@@ -78,7 +78,7 @@ internal static class VsPyTorch
                 string file, arguments;
                 switch (c)
                 {
-                    case "ours" or "ours-mkl" or "ours-explicit" or "ours-mkl-explicit" or "ours-mkl-malloc" or "ours-malloc":
+                    case "ours" or "ours-mkl" or "ours-explicit" or "ours-mkl-explicit" or "ours-mkl-malloc" or "ours-malloc" or "ours-bf16" or "ours-mkl-bf16":
                         env[MklVendorShim.Variable] = c.Contains("mkl") ? shim : "off";
                         if (c.EndsWith("malloc", StringComparison.Ordinal))
                         {
@@ -89,7 +89,8 @@ internal static class VsPyTorch
                         }
                         if (c.Contains("mkl") && !File.Exists(shim)) throw new ArgumentException($"Config {c} needs {shim} (build with -p:MLNetForgettingMklVendorShim=true).");
                         (file, arguments) = self.EndsWith("dotnet", StringComparison.Ordinal) ? (self, $"\"{selfDll}\" ") : (self, "");
-                        arguments += $"vs-pytorch-worker {common}" + (c.EndsWith("explicit", StringComparison.Ordinal) ? " --explicit-attention true" : "");
+                        arguments += $"vs-pytorch-worker {common}" + (c.EndsWith("explicit", StringComparison.Ordinal) ? " --explicit-attention true" : "")
+                            + (c.EndsWith("bf16", StringComparison.Ordinal) ? " --autocast bf16" : "");
                         break;
                     case "peer" or "peer-full-logits" or "peer-1thread" or "peer-skx":
                         // Debian's OpenBLAS (pthread build) when installed: python3-torch links the reference BLAS otherwise.
@@ -114,6 +115,7 @@ internal static class VsPyTorch
             var infer = workers.ToDictionary(w => w.Name, _ => new List<double>());
             var inferRound = workers.ToDictionary(w => w.Name, _ => new List<double>());
             var matmul = workers.ToDictionary(w => w.Name, _ => new List<double>());
+            var matmulBf16 = new List<double>(); // our libtorch's bf16 product, for the autocast lever
             var losses = workers.ToDictionary(w => w.Name, _ => new List<double>());
             for (int r = 0; r < rounds; r++)
             {
@@ -128,6 +130,8 @@ internal static class VsPyTorch
                     var f = w.Call($"infer {inferSteps}").GetProperty("step_s").EnumerateArray().Select(e => e.GetDouble()).ToList();
                     infer[w.Name].AddRange(f); inferRound[w.Name].Add(Bench.Median(f));
                     matmul[w.Name].AddRange(w.Call("matmul 5").GetProperty("gflops").EnumerateArray().Select(e => e.GetDouble()));
+                    if (w.Name.Contains("bf16", StringComparison.Ordinal))
+                        matmulBf16.AddRange(w.Call("matmul 3 bf16").GetProperty("gflops").EnumerateArray().Select(e => e.GetDouble()));
                 }
                 Console.WriteLine($"round {r + 1}/{rounds}: " + string.Join(", ", workers.Select(w => string.Create(CultureInfo.InvariantCulture,
                     $"{w.Name} train {batch * seq / trainRound[w.Name][^1]:F0} tok/s infer {inferBatch * seq / inferRound[w.Name][^1]:F0} tok/s"))));
@@ -171,11 +175,14 @@ internal static class VsPyTorch
             if (ourLosses.Count > 1)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"largest |loss difference| between {string.Join(", ", ourLosses.Select(w => w.Name))} over {losses[ourLosses[0].Name].Count} identical updates: {lossDiff:G3} (loss about {losses[ourLosses[0].Name][^1]:F3})"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"VsPyTorch: matmul peak {peak:F1} GFLOP/s ({matmulN}³ FP32, best of all samples); training FLOPs/token {trainFlops / 1e6:F2} M, inference {inferFlops / 1e6:F2} M"));
+            if (matmulBf16.Count > 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"VsPyTorch: bf16 matmul through our libtorch: median {Bench.Median(matmulBf16):F1}, best {matmulBf16.Max():F1} GFLOP/s ({matmulN}³)"));
             Bench.Append(o.GetValueOrDefault("results", Bench.DefaultResults), "VsPyTorch", new Dictionary<string, object>
             {
                 ["vocab"] = Vocab, ["hidden"] = Hidden, ["layers"] = Layers, ["heads"] = Heads, ["ffn"] = Ffn, ["batch"] = batch, ["seq"] = seq,
                 ["infer_batch"] = inferBatch, ["rounds"] = rounds, ["train_steps_per_round"] = trainSteps, ["infer_steps_per_round"] = inferSteps,
                 ["warmup_steps"] = warmup, ["matmul_n"] = matmulN, ["matmul_peak_gflops"] = Math.Round(peak, 1),
+                ["matmul_bf16_gflops_best"] = matmulBf16.Count > 0 ? Math.Round(matmulBf16.Max(), 1) : 0,
                 ["train_flops_per_token"] = trainFlops, ["infer_flops_per_token"] = inferFlops, ["configs"] = summary, ["ratios"] = ratios,
                 ["our_configs_max_abs_loss_difference"] = lossDiff, ["our_configs_compared_updates"] = ourLosses.Count > 1 ? losses[ourLosses[0].Name].Count : 0,
             });
@@ -242,10 +249,11 @@ internal static class VsPyTorch
     /// </summary>
     public static int RunWorker(string[] args)
     {
-        var o = Bench.Options(args, "work", "rows", "seq", "batch", "infer-batch", "matmul-n", "explicit-attention");
+        var o = Bench.Options(args, "work", "rows", "seq", "batch", "infer-batch", "matmul-n", "explicit-attention", "autocast");
         string work = o["work"];
         int rows = Int(o, "rows", 0), seq = Int(o, "seq", 128), batch = Int(o, "batch", 32), inferBatch = Int(o, "infer-batch", 64), matmulN = Int(o, "matmul-n", 2048);
         bool explicitAttention = o.GetValueOrDefault("explicit-attention", "false") == "true";
+        ScalarType? autocast = o.GetValueOrDefault("autocast", "off") switch { "bf16" => ScalarType.BFloat16, "off" => null, var x => throw new ArgumentException($"--autocast {x}: bf16 or off") };
         TorchRuntime.EnsureInitialized();
         var tokenizer = SubwordTokenizer.FromFiles(Directory.GetFiles(work).Where(f => !f.EndsWith("ids.bin", StringComparison.Ordinal))
             .ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes));
@@ -260,7 +268,7 @@ internal static class VsPyTorch
         var settings = new PretrainingSettings { MaxSteps = 1_000_000, ResetInterval = 0, BatchSize = batch, MaxSequenceLength = seq, Seed = 1 };
         using var optimizer = ActiveForgetting.CreateOptimizer(model, settings);
         var objective = new MaskedLmObjective(model, tokenizer, CPU, settings.MaskProbability);
-        var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions { MaxSteps = settings.MaxSteps, Seed = 1, ClipNorm = settings.ClipNorm, LogInterval = 1_000_000 });
+        var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions { MaxSteps = settings.MaxSteps, Seed = 1, ClipNorm = settings.ClipNorm, LogInterval = 1_000_000, MatmulPrecision = autocast is null ? MatmulPrecision.Float32 : MatmulPrecision.BFloat16 });
 
         // The loop thread pulls batches; each pull waits for a permit and marks the end of the previous iteration.
         using var permits = new SemaphoreSlim(0);
@@ -293,7 +301,7 @@ internal static class VsPyTorch
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["framework"] = "TorchSharp 0.107 / libtorch", ["threads"] = torch.get_num_threads(), ["mkl_vendor_shim"] = MklVendorShim.LoadedPath ?? "off",
-            ["explicit_attention"] = explicitAttention, ["parameters"] = model.parameters().Sum(p => p.numel()),
+            ["explicit_attention"] = explicitAttention, ["autocast"] = autocast?.ToString() ?? "off", ["parameters"] = model.parameters().Sum(p => p.numel()),
         }));
         string? line;
         while ((line = Console.ReadLine()) is not null && line != "quit")
@@ -319,6 +327,7 @@ internal static class VsPyTorch
                         var w = Stopwatch.StartNew();
                         using (var scope = NewDisposeScope())
                         using (no_grad())
+                        using (autocast is { } dt ? Modeling.Autocast.Enable(dt) : null)
                         {
                             var (ids, mask) = PaddedBatch.Create(pooled, tokenizer.PadId, CPU);
                             var emb = model.MeanPooled(ids, mask).cpu();
@@ -330,7 +339,7 @@ internal static class VsPyTorch
                     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["step_s"] = times }));
                     continue;
                 case "matmul":
-                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["gflops"] = Matmul(matmulN, n) }));
+                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["gflops"] = Matmul(matmulN, n, parts.Length > 2 && parts[2] == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32) }));
                     continue;
                 default: throw new InvalidOperationException($"Unknown command '{line}'.");
             }
@@ -341,11 +350,11 @@ internal static class VsPyTorch
         return 0;
     }
 
-    /// <summary>GFLOP/s of <paramref name="reps"/> FP32 n×n×n matmuls through libtorch (after one untimed call).</summary>
-    public static List<double> Matmul(int n, int reps)
+    /// <summary>GFLOP/s of <paramref name="reps"/> n×n×n matmuls (FP32 unless <paramref name="dtype"/>) through libtorch (after one untimed call).</summary>
+    public static List<double> Matmul(int n, int reps, ScalarType dtype = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
-        using var a = randn(n, n); using var b = randn(n, n);
+        using var a = randn(n, n).to(dtype); using var b = randn(n, n).to(dtype);
         using (var _ = a.matmul(b)) { }
         var result = new List<double>();
         for (int i = 0; i < reps; i++)

@@ -44,6 +44,8 @@ public sealed record PretrainingSettings
     public bool KeepBestCheckpoint { get; init; }
     public bool DetectAnomaly { get; init; }
     public long LogInterval { get; init; } = 50;
+    /// <summary>bfloat16 matrix products in training (<see cref="Runtime.MatmulPrecision"/>); float32 by default.</summary>
+    public Runtime.MatmulPrecision MatmulPrecision { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -153,7 +155,7 @@ public static class ActiveForgetting
             MaxSteps = settings.MaxSteps, Seed = settings.Seed, ClipNorm = settings.ClipNorm,
             CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
             ValidationInterval = validationBatches is null ? 0 : settings.ValidationInterval, KeepBestCheckpoint = settings.KeepBestCheckpoint,
-            DetectAnomaly = settings.DetectAnomaly, LogInterval = settings.LogInterval,
+            DetectAnomaly = settings.DetectAnomaly, LogInterval = settings.LogInterval, MatmulPrecision = settings.MatmulPrecision,
             Phase = settings.ResetInterval > 0 ? $"pretrain (forgetting, K={settings.ResetInterval})" : "pretrain (standard)",
         })
         {

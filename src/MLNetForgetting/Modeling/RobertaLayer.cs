@@ -29,12 +29,16 @@ public sealed class RobertaSelfAttention : Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor keyMask)
     {
         long b = hidden.shape[0], t = hidden.shape[1], d = hidden.shape[2];
-        using var q = Split(query.forward(hidden), b, t, d);
-        using var k = Split(key.forward(hidden), b, t, d);
-        using var v = Split(value.forward(hidden), b, t, d);
-        using var context = ExplicitAttention
-            ? ExplicitScaledDotProduct(q, k, v, keyMask, training ? attentionDropout : 0.0)
-            : functional.scaled_dot_product_attention(q, k, v, keyMask, training ? attentionDropout : 0.0, false);
+        using var q = Split(Autocast.Linear(query, hidden), b, t, d);
+        using var k = Split(Autocast.Linear(key, hidden), b, t, d);
+        using var v = Split(Autocast.Linear(value, hidden), b, t, d);
+        using var qc = Autocast.Operand(q);
+        using var kc = Autocast.Operand(k);
+        using var vc = Autocast.Operand(v);
+        using var reduced = ExplicitAttention
+            ? ExplicitScaledDotProduct(qc, kc, vc, keyMask, training ? attentionDropout : 0.0)
+            : functional.scaled_dot_product_attention(qc, kc, vc, keyMask, training ? attentionDropout : 0.0, false);
+        using var context = Autocast.Result(reduced);
         // (B, H, T, d/H) -> (B, T, d)
         using var merged = context.transpose(1, 2);
         return merged.reshape(b, t, d);
@@ -101,7 +105,7 @@ public sealed class RobertaResidualOutput : Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor input, Tensor residual)
     {
-        using var projected = dense.forward(input);
+        using var projected = Autocast.Linear(dense, input);
         using var adapted = adapter is null ? projected.alias() : adapter.forward(projected);
         using var dropped = dropout.forward(adapted);
         using var sum = dropped + residual;
@@ -144,7 +148,7 @@ public sealed class RobertaIntermediate : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden)
     {
-        using var projected = dense.forward(hidden);
+        using var projected = Autocast.Linear(dense, hidden);
         return functional.gelu(projected);
     }
 }

@@ -97,10 +97,10 @@ public sealed class RobertaLMHead : Module<Tensor, Tensor, Tensor>
     /// <returns>(..., V) logits.</returns>
     public override Tensor forward(Tensor hidden, Tensor tokenEmbeddings)
     {
-        using var projected = dense.forward(hidden);
+        using var projected = Autocast.Linear(dense, hidden);
         using var activated = functional.gelu(projected);
         using var normed = layer_norm.forward(activated);
-        return functional.linear(normed, tokenEmbeddings, bias);
+        return Autocast.Linear(normed, tokenEmbeddings, bias);
     }
 }
 

@@ -35,6 +35,11 @@ public sealed record TrainingLoopOptions
     public bool DetectAnomaly { get; init; }
     /// <summary>Name shown in progress and logs.</summary>
     public string Phase { get; init; } = "train";
+    /// <summary>
+    /// Precision of the matrix products in each step's forward pass (<see cref="Modeling.Autocast"/>); the
+    /// backward follows it. Weights, gradients and optimizer state stay float32.
+    /// </summary>
+    public Runtime.MatmulPrecision MatmulPrecision { get; init; }
 
     public void Validate()
     {
@@ -155,7 +160,9 @@ public sealed class TrainingLoop<TBatch>
                 {
                     int stepSeed = StepSeed(options.Seed, update);
                     manual_seed(stepSeed); // dropout masks depend only on (seed, update)
-                    var output = step(batch, new StepContext(update, new Random(stepSeed)));
+                    StepOutput output;
+                    using (Modeling.Autocast.Enable(options.MatmulPrecision))
+                        output = step(batch, new StepContext(update, new Random(stepSeed)));
                     loss = output.Loss.item<float>();
                     tokens = output.Tokens;
                     if (!double.IsFinite(loss))

@@ -80,6 +80,8 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         public bool KeepBestCheckpoint;
         /// <summary>Locate the first NaN/Inf (slow): autograd anomaly mode plus a finite check of every parameter after each update; the <see cref="Training.TrainingDivergedException"/> names the update and the parameter or autograd function.</summary>
         public bool DetectAnomaly;
+        /// <summary>bfloat16 matrix products during training (faster on CPUs with AVX-512 BF16 or AMX; docs/benchmarks.md). Float32 by default.</summary>
+        public Runtime.MatmulPrecision MatmulPrecision;
         /// <summary>Receives progress after every update (step, loss, tokens/s, ETA).</summary>
         public IProgress<TrainingProgress>? Progress;
         /// <summary>Stops training after writing a checkpoint (when a folder is set) and throws <see cref="OperationCanceledException"/>.</summary>
@@ -123,7 +125,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         LearningRate = o.LearningRate, EmbeddingLearningRate = o.EmbeddingLearningRate, WarmupFraction = o.WarmupFraction,
         WeightDecay = o.WeightDecay, ClipNorm = o.ClipNorm, Seed = seed, CheckpointDirectory = o.CheckpointDirectory,
         CheckpointInterval = o.CheckpointInterval, Resume = o.Resume, ValidationInterval = o.ValidationInterval > 0 ? o.ValidationInterval : steps,
-        KeepBestCheckpoint = o.KeepBestCheckpoint, DetectAnomaly = o.DetectAnomaly,
+        KeepBestCheckpoint = o.KeepBestCheckpoint, DetectAnomaly = o.DetectAnomaly, MatmulPrecision = o.MatmulPrecision,
     };
 
     /// <inheritdoc/>
@@ -133,6 +135,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         using var ch = Host.Start("Pretraining");
         var o = _options;
         var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
+        if (CpuFeatures.Warning(o.MatmulPrecision) is { } slow && device.type == DeviceType.CPU) ch.Warning(slow);
         int seed = o.Seed ?? Host.Rand.Next();
         IEnumerable<string?> Corpus() => DataViewText.Read(input, o.InputColumnName);
 
