@@ -1,3 +1,5 @@
+using Microsoft.ML;
+using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Modeling;
 using MLNetForgetting.Runtime;
 using MLNetForgetting.Training;
@@ -73,5 +75,26 @@ public sealed class AutocastTests
         Assert.IsTrue(model.parameters().All(p => p.dtype == ScalarType.Float32 && p.isfinite().all().item<bool>()));
         double first = history.Steps.Take(3).Average(s => s.Loss), last = history.Steps.TakeLast(3).Average(s => s.Loss);
         Assert.IsLessThan(first * 0.5, last, $"loss {first:F3} -> {last:F3}: bf16 training did not learn to copy the input");
+    }
+
+    [TestMethod]
+    public void AFittedModelCanPredictInBFloat16()
+    {
+        var o = MLNetForgetting.Tests.Pretraining.LanguageModelTests.TinyOptions(k: 0);
+        o.MaxSteps = 2; o.Seed = 3;
+        var ml = new Microsoft.ML.MLContext(3);
+        var lm = ml.Transforms.Text.ActiveForgettingPretrainer(o).Fit(ml.Data.LoadFromEnumerable(
+            MLNetForgetting.Tests.Pretraining.LanguageModelTests.EnglishLines.Value.Take(100).Select(l => new MLNetForgetting.Tests.Pretraining.TextRow { Text = l })));
+        string[] text = ["The weather was fine.", "A second, longer sentence about nothing in particular."];
+        Assert.AreEqual(MatmulPrecision.Float32, lm.InferencePrecision);
+        var exact = lm.Embed(text);
+        lm.InferencePrecision = MatmulPrecision.BFloat16;
+        var reduced = lm.Embed(text);
+        for (int i = 0; i < text.Length; i++)
+        {
+            double diff = exact[i].Zip(reduced[i], (a, b) => Math.Abs(a - b)).Max(), size = exact[i].Max(Math.Abs);
+            Assert.IsTrue(diff > 0 && diff < 0.05 * size, $"row {i}: bf16 differs by {diff} (values up to {size})");
+        }
+        Assert.IsNull(Autocast.Current, "the transformer's scope does not leak to the caller's thread");
     }
 }

@@ -104,6 +104,7 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
+            using var precision = Autocast.Enable(InferencePrecision);
             int n = Math.Min(BatchSize, first.Count - start);
             var probabilities = Probabilities(first.Skip(start).Take(n).ToList(), second?.Skip(start).Take(n).ToList());
             for (int i = 0; i < n; i++) result[start + i] = probabilities[i];

@@ -110,7 +110,9 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     public float[][] PredictProbabilities(IReadOnlyList<IReadOnlyList<string>> rows)
     {
         var examples = PromptEncoder.Encode(rows.Select(r => new FewShotExample(r, null)), _task, Tokenizer, _maxLength);
-        var probabilities = Classifier.PredictProbabilities(examples, BatchSize);
+        float[,] probabilities;
+        using (Modeling.Autocast.Enable(InferencePrecision))
+            probabilities = Classifier.PredictProbabilities(examples, BatchSize);
         var result = new float[rows.Count][];
         for (int i = 0; i < rows.Count; i++)
             result[i] = _verbalizerIndex.Select(v => probabilities[i, v]).ToArray();

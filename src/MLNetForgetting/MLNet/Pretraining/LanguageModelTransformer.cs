@@ -99,6 +99,7 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
+            using var precision = Autocast.Enable(InferencePrecision);
             var chunk = texts.Skip(start).Take(BatchSize).ToList();
             var pooled = Pool(chunk);
             for (int i = 0; i < chunk.Count; i++) result[start + i] = pooled[i];
