@@ -2,12 +2,14 @@
 # Plasticity study (issues 5, 10): standard (K = 0) vs active-forgetting pretraining, four-stage
 # zero-shot transfer. Reproduces the runs recorded in docs/benchmarks.md with one command:
 #
-#   benchmarks/plasticity.sh [real|synthetic|all] [--quick]
+#   benchmarks/plasticity.sh [real|synthetic|synthetic-long|all] [--quick]
 #
 # real:      ../shared/data (raw/en, glue_pools/MNLI, raw/<lang> + xnli/dev for ar de es hi ru sw th vi zh),
 #            standard and forgetting trained in two parallel single-thread processes sharing a model
 #            cache, then a third process that only loads the cache, tabulates and plots.
 # synthetic: the built-in testbed, seeds 1 2 3 (mean ± std).
+# synthetic-long: the same with 5x the pretraining (3000 updates) and K = 100 (30 episodes, K = 3.3 % of
+#            the run): does forgetting help once the body has converged and K is a small fraction of T?
 # --quick:   the same pipeline at toy sizes (a few minutes; direction of results not meaningful).
 #
 # Environment: DATA (default ../shared/data), RUNS (model cache, default /work/runs/xnli; a rerun with
@@ -54,6 +56,8 @@ else
          --dev-examples 500 --curve-points 5)
   suffix=
 fi
+long=(--seeds 1,2,3 --languages xa,xb --steps 3000 --k 100 --task-epochs 2 --train-examples 3000 --relearn-steps 250
+      --dev-examples 500 --curve-points 5)
 
 if [[ "$what" == real || "$what" == all ]]; then
   mkdir -p "$OUT/real$suffix"
@@ -63,6 +67,10 @@ if [[ "$what" == real || "$what" == all ]]; then
   p2=$!
   wait $p1; wait $p2
   $exe "${real[@]}" --runs "$RUNS$suffix" --models both --output "$OUT/real$suffix" --plots "$PLOTS" --plot-prefix "plasticity-real$suffix" | tee "$OUT/real$suffix/both.log"
+fi
+if [[ "$what" == synthetic-long ]]; then
+  mkdir -p "$OUT/synthetic-long"
+  $exe "${long[@]}" --runs "$RUNS-synthetic-long" --output "$OUT/synthetic-long" --plots "$PLOTS" --plot-prefix "plasticity-synthetic-long" | tee "$OUT/synthetic-long/run.log"
 fi
 if [[ "$what" == synthetic || "$what" == all ]]; then
   mkdir -p "$OUT/synthetic$suffix"
