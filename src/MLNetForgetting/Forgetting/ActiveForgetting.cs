@@ -111,7 +111,7 @@ public static class ActiveForgetting
     /// <summary>The reset itself: E redrawn in place (seeded by run seed and update), and the embedding group's Adam state restarted.</summary>
     public static void Forget(RobertaForMaskedLM model, AdamEF optimizer, int seed, long update)
     {
-        var generator = new Generator((ulong)TrainingLoop<object>.StepSeed(seed ^ 0x5EED, update));
+        using var generator = new Generator((ulong)TrainingLoop<object>.StepSeed(seed ^ 0x5EED, update));
         model.ResetTokenEmbeddings(generator);
         optimizer.ResetState(EmbeddingGroup);
     }

@@ -26,6 +26,8 @@ public sealed class ParameterGroup
     public double LearningRate { get; internal set; }
     internal Tensor?[] ExpAvg = Array.Empty<Tensor?>();
     internal Tensor?[] ExpAvgSq = Array.Empty<Tensor?>();
+    /// <summary>True from a reset until the next step: the moments are allocated but hold zeros.</summary>
+    internal bool MomentsZero;
 }
 
 /// <summary>
@@ -71,6 +73,7 @@ public sealed class AdamEF : IDisposable
         {
             g.LearningRate = g.Schedule.At(update);
             g.Step++;
+            g.MomentsZero = false;
             double bc1 = 1 - Math.Pow(Beta1, g.Step), bc2 = 1 - Math.Pow(Beta2, g.Step);
             double lr = g.LearningRate;
             for (int i = 0; i < g.Parameters.Count; i++)
@@ -99,22 +102,38 @@ public sealed class AdamEF : IDisposable
         }
     }
 
-    /// <summary>Zeroes the moments of group <paramref name="name"/> and restarts its step counter t (AdamEF reset).</summary>
+    /// <summary>
+    /// Zeroes the moments of group <paramref name="name"/> and restarts its step counter t (AdamEF reset).
+    /// The moment tensors are zeroed in place, not freed: the next step computes exactly what fresh zero
+    /// tensors would give, and the process does not hand large buffers back to the allocator and ask for
+    /// them again every reset (which fragments the C heap and makes the resident set dip and grow).
+    /// </summary>
     public void ResetState(string name)
     {
         var g = this[name];
+        using (no_grad())
+        {
+            foreach (var m in g.ExpAvg) m?.zero_();
+            foreach (var v in g.ExpAvgSq) v?.zero_();
+        }
+        g.MomentsZero = true;
+        g.Step = 0;
+    }
+
+    private static void Release(ParameterGroup g)
+    {
         for (int i = 0; i < g.Parameters.Count; i++)
         {
             g.ExpAvg[i]?.Dispose(); g.ExpAvg[i] = null;
             g.ExpAvgSq[i]?.Dispose(); g.ExpAvgSq[i] = null;
         }
-        g.Step = 0;
+        g.MomentsZero = false;
     }
 
-    /// <summary>The moments as named tensors (<c>{group}.{index}.exp_avg</c>) for checkpoints; absent moments are omitted (they are zero).</summary>
+    /// <summary>The moments as named tensors (<c>{group}.{index}.exp_avg</c>) for checkpoints; absent moments and those of a group reset since its last step are omitted (they are zero).</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> StateTensors()
     {
-        foreach (var g in groups)
+        foreach (var g in groups.Where(g => !g.MomentsZero))
             for (int i = 0; i < g.Parameters.Count; i++)
             {
                 if (g.ExpAvg[i] is { } m) yield return new($"{g.Name}.{i}.exp_avg", m);
@@ -131,7 +150,7 @@ public sealed class AdamEF : IDisposable
         using var _ = no_grad();
         foreach (var g in groups)
         {
-            ResetState(g.Name);
+            Release(g);
             g.Step = steps.TryGetValue(g.Name, out var s) ? s : throw new InvalidDataException($"Checkpoint has no optimizer state for group '{g.Name}'.");
             for (int i = 0; i < g.Parameters.Count; i++)
             {
@@ -144,6 +163,6 @@ public sealed class AdamEF : IDisposable
 
     public void Dispose()
     {
-        foreach (var g in groups) ResetState(g.Name);
+        foreach (var g in groups) Release(g);
     }
 }

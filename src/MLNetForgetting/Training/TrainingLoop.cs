@@ -40,6 +40,14 @@ public sealed record TrainingLoopOptions
     /// backward follows it. Weights, gradients and optimizer state stay float32.
     /// </summary>
     public Runtime.MatmulPrecision MatmulPrecision { get; init; }
+    /// <summary>
+    /// Give the C heap's free pages back to the operating system (<see cref="Runtime.NativeHeap.Trim"/>,
+    /// glibc <c>malloc_trim</c>) after every this many updates, so the resident set stays flat over long
+    /// runs; 0 never. Null (the default) takes <see cref="Runtime.NativeHeap.DefaultTrimInterval"/>
+    /// (100 updates, or the <c>MLNF_MALLOC_TRIM_INTERVAL</c> environment variable). No-op where the C
+    /// library is not glibc. See docs/benchmarks.md, "Memory over a long run", for its effect and cost.
+    /// </summary>
+    public long? TrimNativeMemoryInterval { get; init; }
 
     public void Validate()
     {
@@ -48,6 +56,7 @@ public sealed record TrainingLoopOptions
         if (CheckpointInterval < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "CheckpointInterval must be >= 0.");
         if (LogInterval <= 0) throw new ArgumentOutOfRangeException(nameof(LogInterval), LogInterval, "LogInterval must be positive.");
         if (ValidationInterval < 0) throw new ArgumentOutOfRangeException(nameof(ValidationInterval), ValidationInterval, "ValidationInterval must be >= 0.");
+        if (TrimNativeMemoryInterval < 0) throw new ArgumentOutOfRangeException(nameof(TrimNativeMemoryInterval), TrimNativeMemoryInterval, "TrimNativeMemoryInterval must be >= 0 (0: never) or null (the process default).");
     }
 }
 
@@ -98,6 +107,8 @@ public sealed class TrainingLoop<TBatch>
     public long ResumedFromStep { get; private set; }
     /// <summary>Step of the weights in <c>best.safetensors</c>, if any.</summary>
     public long? BestStep { get; private set; }
+    /// <summary>How many times this loop gave free native memory back (<see cref="TrainingLoopOptions.TrimNativeMemoryInterval"/>).</summary>
+    public int NativeMemoryTrims { get; private set; }
 
     public void RecordEvent(long step, string kind, string? detail = null)
     {
@@ -134,6 +145,7 @@ public sealed class TrainingLoop<TBatch>
             Log?.Invoke($"{options.Phase}: resumed from update {n} (epoch {epoch}, batch {batchInEpoch})");
         }
 
+        long trimInterval = options.TrimNativeMemoryInterval ?? Runtime.NativeHeap.DefaultTrimInterval;
         var watch = Stopwatch.StartNew();
         double smoothedStepSeconds = 0, smoothedTokensPerSecond = 0;
         long startStep = n;
@@ -197,6 +209,12 @@ public sealed class TrainingLoop<TBatch>
                     using (no_grad()) AfterUpdate?.Invoke(n);
                 }
 
+                // After the step's tensors went back to malloc: hand its free pages back to the kernel.
+                if (trimInterval > 0 && n % trimInterval == 0 && Runtime.NativeHeap.IsGlibc)
+                {
+                    Runtime.NativeHeap.Trim();
+                    NativeMemoryTrims++;
+                }
                 double seconds = stepWatch.Elapsed.TotalSeconds;
                 smoothedStepSeconds = smoothedStepSeconds == 0 ? seconds : 0.9 * smoothedStepSeconds + 0.1 * seconds;
                 double tps = tokens / Math.Max(seconds, 1e-9);

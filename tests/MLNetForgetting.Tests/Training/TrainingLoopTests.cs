@@ -156,6 +156,22 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    public void NativeMemoryIsTrimmedEveryNUpdatesAndNeverWithZero()
+    {
+        if (!MLNetForgetting.Runtime.NativeHeap.IsGlibc) Assert.Inconclusive("malloc_trim is glibc only.");
+        foreach (var (interval, expected) in new[] { (5L, 4), (0L, 0), (7L, 2) })
+        {
+            var (model, opt) = Setup(total: 20);
+            using (model) using (opt)
+            {
+                var loop = new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions { MaxSteps = 20, Seed = 3, TrimNativeMemoryInterval = interval });
+                loop.Run(e => ToyEpochs(e, batches: 20, batchSize: 2), (b, c) => ToyMlmStep(model, b, c));
+                Assert.AreEqual(expected, loop.NativeMemoryTrims, $"interval {interval}");
+            }
+        }
+    }
+
+    [TestMethod]
     public void InvalidOptionsNameTheOption()
     {
         var (model, opt) = Setup();
@@ -165,6 +181,8 @@ public sealed class TrainingLoopTests
             Assert.AreEqual("MaxSteps", ex.ParamName);
             ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions { ClipNorm = -1 }));
             Assert.AreEqual("ClipNorm", ex.ParamName);
+            ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions { TrimNativeMemoryInterval = -1 }));
+            Assert.AreEqual("TrimNativeMemoryInterval", ex.ParamName);
         }
     }
 }
