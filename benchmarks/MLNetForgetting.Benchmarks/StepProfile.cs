@@ -27,7 +27,7 @@ internal static class StepProfile
         int seq = int.Parse(o.GetValueOrDefault("seq", "128"), CultureInfo.InvariantCulture);
         int inferBatch = int.Parse(o.GetValueOrDefault("infer-batch", "64"), CultureInfo.InvariantCulture);
         bool explicitAttention = o.GetValueOrDefault("explicit-attention", "false") == "true";
-        ScalarType? autocast = o.GetValueOrDefault("autocast", "off") == "bf16" ? ScalarType.BFloat16 : null;
+        var precision = o.GetValueOrDefault("autocast", "off") == "bf16" ? MatmulPrecision.BFloat16 : MatmulPrecision.Float32;
         TorchRuntime.EnsureInitialized();
         const int vocab = 8192;
         var config = RobertaConfig.Small(vocab) with { MaxSequenceLength = seq };
@@ -58,7 +58,7 @@ internal static class StepProfile
                 var b = masker.Mask(sequences, rng, CPU);
                 t["batch"] = w.Elapsed.TotalMilliseconds; w.Restart();
                 Tensor loss;
-                using (autocast is { } dt ? Autocast.Enable(dt) : null)
+                using (Autocast.Enable(precision))
                     (loss, _, _) = model.MaskedLmLoss(b.InputIds, b.AttentionMask, b.Labels);
                 _ = loss.item<float>();
                 t["forward+loss"] = w.Elapsed.TotalMilliseconds; w.Restart();
@@ -77,7 +77,7 @@ internal static class StepProfile
             var iw = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             using (no_grad())
-            using (autocast is { } dt ? Autocast.Enable(dt) : null)
+            using (Autocast.Enable(precision))
             {
                 var (ids, mask) = PaddedBatch.Create(infer, 1, CPU);
                 _ = model.MeanPooled(ids, mask).data<float>().ToArray();
@@ -97,7 +97,7 @@ internal static class StepProfile
         }
         double stepMs = Bench.Median(times["step total"]);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"StepProfile: {batch}x{seq}, {torch.get_num_threads()} threads, dropout {config.HiddenDropout}/{config.AttentionDropout}, attention {(explicitAttention ? "explicit" : "fused")}, autocast {autocast?.ToString() ?? "off"}, MKL shim {MklVendorShim.LoadedPath ?? "off"}"));
+            $"StepProfile: {batch}x{seq}, {torch.get_num_threads()} threads, dropout {config.HiddenDropout}/{config.AttentionDropout}, attention {(explicitAttention ? "explicit" : "fused")}, matmul precision {precision}, MKL shim {MklVendorShim.LoadedPath ?? "off"}"));
         foreach (var p in phases)
         {
             double ms = Bench.Median(times[p]);
@@ -106,7 +106,7 @@ internal static class StepProfile
         Bench.Append(o.GetValueOrDefault("results", Bench.DefaultResults), "StepProfile", new Dictionary<string, object>
         {
             ["batch"] = batch, ["seq"] = seq, ["hidden_dropout"] = config.HiddenDropout, ["attention_dropout"] = config.AttentionDropout, ["infer_batch"] = inferBatch, ["threads"] = torch.get_num_threads(), ["explicit_attention"] = explicitAttention,
-            ["autocast"] = autocast?.ToString() ?? "off", ["mkl_vendor_shim"] = MklVendorShim.LoadedPath ?? "off", ["reps"] = reps,
+            ["autocast"] = precision.ToString(), ["mkl_vendor_shim"] = MklVendorShim.LoadedPath ?? "off", ["reps"] = reps,
             ["median_ms"] = phases.ToDictionary(p => p, p => Math.Round(Bench.Median(times[p]), 1)),
         });
         return 0;

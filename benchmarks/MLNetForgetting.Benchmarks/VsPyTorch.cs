@@ -253,7 +253,7 @@ internal static class VsPyTorch
         string work = o["work"];
         int rows = Int(o, "rows", 0), seq = Int(o, "seq", 128), batch = Int(o, "batch", 32), inferBatch = Int(o, "infer-batch", 64), matmulN = Int(o, "matmul-n", 2048);
         bool explicitAttention = o.GetValueOrDefault("explicit-attention", "false") == "true";
-        ScalarType? autocast = o.GetValueOrDefault("autocast", "off") switch { "bf16" => ScalarType.BFloat16, "off" => null, var x => throw new ArgumentException($"--autocast {x}: bf16 or off") };
+        var precision = o.GetValueOrDefault("autocast", "off") switch { "bf16" => MatmulPrecision.BFloat16, "off" => MatmulPrecision.Float32, var x => throw new ArgumentException($"--autocast {x}: bf16 or off") };
         TorchRuntime.EnsureInitialized();
         var tokenizer = SubwordTokenizer.FromFiles(Directory.GetFiles(work).Where(f => !f.EndsWith("ids.bin", StringComparison.Ordinal))
             .ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes));
@@ -268,7 +268,7 @@ internal static class VsPyTorch
         var settings = new PretrainingSettings { MaxSteps = 1_000_000, ResetInterval = 0, BatchSize = batch, MaxSequenceLength = seq, Seed = 1 };
         using var optimizer = ActiveForgetting.CreateOptimizer(model, settings);
         var objective = new MaskedLmObjective(model, tokenizer, CPU, settings.MaskProbability);
-        var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions { MaxSteps = settings.MaxSteps, Seed = 1, ClipNorm = settings.ClipNorm, LogInterval = 1_000_000, MatmulPrecision = autocast is null ? MatmulPrecision.Float32 : MatmulPrecision.BFloat16 });
+        var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions { MaxSteps = settings.MaxSteps, Seed = 1, ClipNorm = settings.ClipNorm, LogInterval = 1_000_000, MatmulPrecision = precision });
 
         // The loop thread pulls batches; each pull waits for a permit and marks the end of the previous iteration.
         using var permits = new SemaphoreSlim(0);
@@ -301,7 +301,7 @@ internal static class VsPyTorch
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["framework"] = "TorchSharp 0.107 / libtorch", ["threads"] = torch.get_num_threads(), ["mkl_vendor_shim"] = MklVendorShim.LoadedPath ?? "off",
-            ["explicit_attention"] = explicitAttention, ["autocast"] = autocast?.ToString() ?? "off", ["parameters"] = model.parameters().Sum(p => p.numel()),
+            ["explicit_attention"] = explicitAttention, ["autocast"] = precision.ToString(), ["parameters"] = model.parameters().Sum(p => p.numel()),
         }));
         string? line;
         while ((line = Console.ReadLine()) is not null && line != "quit")
@@ -327,7 +327,7 @@ internal static class VsPyTorch
                         var w = Stopwatch.StartNew();
                         using (var scope = NewDisposeScope())
                         using (no_grad())
-                        using (autocast is { } dt ? Modeling.Autocast.Enable(dt) : null)
+                        using (Modeling.Autocast.Enable(precision))
                         {
                             var (ids, mask) = PaddedBatch.Create(pooled, tokenizer.PadId, CPU);
                             var emb = model.MeanPooled(ids, mask).cpu();

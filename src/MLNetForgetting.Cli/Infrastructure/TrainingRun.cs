@@ -35,14 +35,10 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     public T Execute<T>(string title, string? checkpointDirectory, bool resume, Func<T> fit)
     {
-        // The loop's single file, or (LiST) a folder of per-phase checkpoints.
-        string? checkpoint = checkpointDirectory is { } dir
-            ? (File.Exists(Path.Combine(dir, TrainingLoop<object>.CheckpointFile)) ? Path.Combine(dir, TrainingLoop<object>.CheckpointFile) : dir)
-            : null;
         if (resume && !HasCheckpoint(checkpointDirectory))
             _context.Warning($"--resume: no checkpoint in '{checkpointDirectory}'; starting from the first update");
         else if (resume)
-            _context.WriteLine($"Resuming from {checkpoint}");
+            _context.WriteLine($"Resuming from {Describe(checkpointDirectory!)}");
         try
         {
             return ProgressDisplay.Run(_context, title, progress =>
@@ -54,28 +50,21 @@ public sealed class TrainingRun : IDisposable
         catch (OperationCanceledException e) when (_cancellation.IsCancellationRequested)
         {
             string where = _tracker.Last is { } last ? $"after update {last.Step} of {last.TotalSteps}" : "before the first update";
-            if (checkpoint == checkpointDirectory && checkpoint is not null && File.Exists(Path.Combine(checkpoint, TrainingLoop<object>.CheckpointFile)))
-                checkpoint = Path.Combine(checkpoint, TrainingLoop<object>.CheckpointFile);
             throw new CliCancelledException(HasCheckpoint(checkpointDirectory)
-                ? $"cancelled {where}; checkpoint written to '{checkpoint}'. Rerun the same command with --resume to continue"
+                ? $"cancelled {where}; checkpoint written to '{Describe(checkpointDirectory!)}'. Rerun the same command with --resume to continue"
                 : $"cancelled {where}; no checkpoint was written, so the run has to start again", e);
         }
     }
 
+    // A folder holds the loop's single checkpoint file, or (LiST) per-phase checkpoints in subfolders.
     private static bool HasCheckpoint(string? folder) =>
-        folder is not null && Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.safetensors", SearchOption.AllDirectories).Any();
+        folder is not null && Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.safetensors", SearchOption.AllDirectories).Any(f => Path.GetFileName(f) != TrainingLoop<object>.BestFile);
+
+    private static string Describe(string folder) =>
+        Path.Combine(folder, TrainingLoop<object>.CheckpointFile) is var file && File.Exists(file) ? file : folder;
 
     /// <summary>Removes the files the training loop writes from a scratch checkpoint folder, and the folder when it is then empty.</summary>
-    public static void DeleteCheckpointFolder(string folder)
-    {
-        // Only the loop's own files; a folder holding anything else is left alone.
-        foreach (var name in new[] { TrainingLoop<object>.CheckpointFile, TrainingLoop<object>.BestFile })
-        {
-            string file = Path.Combine(folder, name);
-            if (File.Exists(file)) File.Delete(file);
-        }
-        if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
-    }
+    public static void DeleteCheckpointFolder(string folder) => TrainingLoop<object>.DeleteCheckpoints(folder);
 
     /// <inheritdoc/>
     public void Dispose() => _cancellation.Dispose();

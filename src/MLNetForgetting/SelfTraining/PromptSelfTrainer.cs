@@ -164,19 +164,21 @@ public static class PromptSelfTrainer
         using var optimizer = new AdamEF([new ParameterGroup("student", theta, schedule, s.WeightDecay)], s.Beta1, s.Beta2, s.Epsilon);
 
         long metaSteps = 0, allZero = 0; double maxSum = 0; float[] lastWeights = [];
-        string phaseAFolder = SelfTrainingCheckpoints.PhaseAFolder(round);
-        if (checkpoints?.PhaseMetadata(phaseAFolder, MetaCountersKey) is { } saved && SelfTrainingCheckpoints.Deserialize<MetaWeightStats>(saved) is { } counters)
-            (metaSteps, allZero, maxSum, lastWeights) = (counters.Steps, counters.AllZeroSteps, counters.MeanMaxWeight, counters.LastWeights); // resumed mid-phase: the statistics so far
         var phaseAOptions = new TrainingLoopOptions
         {
             MaxSteps = s.PhaseAUpdates, Seed = Mix(s.Seed, round, 1), ClipNorm = s.ClipNorm, LogInterval = s.LogInterval,
             Phase = $"{PhaseA} round {round}/{s.Rounds}",
         };
-        var loop = new TrainingLoop<List<PromptExample>>(student, optimizer, checkpoints?.Configure(phaseAOptions, phaseAFolder) ?? phaseAOptions)
+        var loop = new TrainingLoop<List<PromptExample>>(student, optimizer, checkpoints?.Configure(phaseAOptions, SelfTrainingCheckpoints.PhaseAFolder(round)) ?? phaseAOptions)
         {
             Log = log, Progress = progress,
-            // MeanMaxWeight carries the running sum here; it is divided once the phase ends.
-            CheckpointMetadata = () => new Dictionary<string, string> { [MetaCountersKey] = SelfTrainingCheckpoints.Serialize(new MetaWeightStats(metaSteps, allZero, maxSum, lastWeights)) },
+            // The meta statistics so far travel with the phase's checkpoint, so a resumed round reports the same.
+            CheckpointMetadata = () => new Dictionary<string, string> { [MetaCountersKey] = SelfTrainingCheckpoints.Serialize(new MetaCounters(metaSteps, allZero, maxSum, lastWeights)) },
+            RestoreMetadata = meta =>
+            {
+                if (meta.TryGetValue(MetaCountersKey, out var json) && SelfTrainingCheckpoints.Deserialize<MetaCounters>(json) is { } c)
+                    (metaSteps, allZero, maxSum, lastWeights) = (c.Steps, c.AllZeroSteps, c.MaxWeightSum, c.LastWeights);
+            },
         };
 
         StepOutput Step(List<PromptExample> batchExamples, StepContext context)
@@ -263,6 +265,9 @@ public static class PromptSelfTrainer
     }
 
     private const string MetaCountersKey = "mlnf.list.meta";
+
+    /// <summary>Phase A's running meta statistics (<see cref="MetaWeightStats"/> before the mean is taken).</summary>
+    private sealed record MetaCounters(long Steps, long AllZeroSteps, double MaxWeightSum, float[] LastWeights);
 
     /// <summary>Removes the checkpoints a LiST run wrote into <paramref name="folder"/> (<see cref="SelfTrainingSettings.CheckpointDirectory"/>); other files stay.</summary>
     public static void DeleteCheckpoints(string folder) => SelfTrainingCheckpoints.Delete(folder);

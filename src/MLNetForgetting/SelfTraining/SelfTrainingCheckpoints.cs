@@ -54,13 +54,7 @@ internal sealed class SelfTrainingCheckpoints
             if (meta.GetValueOrDefault("mlnf.list.settings") != Fingerprint(settings))
                 throw new InvalidOperationException($"The LiST checkpoint in {root} was written with other settings (seed, rounds, epochs, rates or adapters); resume with the same settings or start a new checkpoint folder.");
             var stage = JsonSerializer.Deserialize<Stage>(json, Json) ?? throw new InvalidDataException($"{path} has an empty stage record.");
-            using (no_grad())
-                foreach (var (name, p) in model.named_parameters())
-                {
-                    if (!tensors.TryGetValue(name, out var t) || !t.shape.SequenceEqual(p.shape))
-                        throw new InvalidDataException($"{path} has no tensor of the right shape for '{name}'; it was written for another backbone or adapter shape.");
-                    p.copy_(t);
-                }
+            TrainingLoop<object>.CopyParameters(model, tensors, "");
             log?.Invoke($"list: resumed after {(stage.CompletedRounds == 0 ? "teacher initialisation" : $"round {stage.CompletedRounds}")} from {path}");
             return stage;
         }
@@ -80,25 +74,14 @@ internal sealed class SelfTrainingCheckpoints
         AtomicFile.Write(Path.Combine(root, StageFile), s => SafeTensors.Write(s, tensors, meta));
     }
 
-    /// <summary>Reads extra metadata a phase stored in its checkpoint (null when it has none yet or resume is off).</summary>
-    public string? PhaseMetadata(string name, string key)
-    {
-        string path = Path.Combine(root, name, TrainingLoop<object>.CheckpointFile);
-        if (!settings.Resume || !File.Exists(path)) return null;
-        return TrainingLoop<object>.ReadCheckpointMetadata(path).GetValueOrDefault(key);
-    }
-
     /// <summary>Deletes what the LiST run wrote into <paramref name="folder"/> (the stage file and the phase subfolders); other files stay.</summary>
     public static void Delete(string folder)
     {
         if (!Directory.Exists(folder)) return;
         File.Delete(Path.Combine(folder, StageFile));
         foreach (var sub in Directory.GetDirectories(folder).Where(d => IsPhaseFolder(Path.GetFileName(d))))
-        {
-            foreach (var name in new[] { TrainingLoop<object>.CheckpointFile, TrainingLoop<object>.BestFile }) File.Delete(Path.Combine(sub, name));
-            if (!Directory.EnumerateFileSystemEntries(sub).Any()) Directory.Delete(sub);
-        }
-        if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+            TrainingLoop<object>.DeleteCheckpoints(sub);
+        TrainingLoop<object>.DeleteCheckpoints(folder);
     }
 
     public const string TeacherFolder = "teacher";

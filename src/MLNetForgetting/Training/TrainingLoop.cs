@@ -103,6 +103,8 @@ public sealed class TrainingLoop<TBatch>
     public Func<long, IReadOnlyDictionary<string, double>>? Validate { get; init; }
     /// <summary>Extra strings stored in checkpoints (e.g. the trainer's configuration).</summary>
     public Func<IReadOnlyDictionary<string, string>>? CheckpointMetadata { get; init; }
+    /// <summary>On resume, receives the metadata of the checkpoint being loaded (what <see cref="CheckpointMetadata"/> stored), before the first update.</summary>
+    public Action<IReadOnlyDictionary<string, string>>? RestoreMetadata { get; init; }
     /// <summary>The update the run resumed from (0 for a fresh run).</summary>
     public long ResumedFromStep { get; private set; }
     /// <summary>Step of the weights in <c>best.safetensors</c>, if any.</summary>
@@ -358,6 +360,7 @@ public sealed class TrainingLoop<TBatch>
             if (state.Seed != options.Seed)
                 throw new InvalidOperationException($"The checkpoint in {path} was written by a run with seed {state.Seed}; this run has seed {options.Seed}. Resume with the same seed or start a new checkpoint folder.");
             CopyIntoModel(tensors, ModelPrefix);
+            RestoreMetadata?.Invoke(meta);
             var optimizerState = tensors.Where(kv => kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[OptimizerPrefix.Length..], kv => kv.Value);
             optimizer.LoadState(optimizerState, state.GroupSteps);
@@ -369,10 +372,16 @@ public sealed class TrainingLoop<TBatch>
         finally { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
-    private void CopyIntoModel(IReadOnlyDictionary<string, Tensor> tensors, string prefix)
+    private void CopyIntoModel(IReadOnlyDictionary<string, Tensor> tensors, string prefix) => CopyParameters(model, tensors, prefix);
+
+    /// <summary>
+    /// Copies <paramref name="tensors"/> (named <paramref name="prefix"/> + parameter name) into every parameter of
+    /// <paramref name="module"/>; throws <see cref="InvalidDataException"/> naming a missing or misshapen one.
+    /// </summary>
+    internal static void CopyParameters(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string prefix)
     {
         using var _ = no_grad();
-        foreach (var (name, p) in model.named_parameters())
+        foreach (var (name, p) in module.named_parameters())
         {
             if (!tensors.TryGetValue(prefix + name, out var t))
                 throw new InvalidDataException($"The checkpoint has no tensor for parameter '{name}'; it was written for another model.");
@@ -380,5 +389,13 @@ public sealed class TrainingLoop<TBatch>
                 throw new InvalidDataException($"The checkpoint's '{name}' has shape [{string.Join(",", t.shape)}]; the model needs [{string.Join(",", p.shape)}].");
             p.copy_(t);
         }
+    }
+
+    /// <summary>Deletes the files a loop writes (<see cref="CheckpointFile"/>, <see cref="BestFile"/>) from <paramref name="folder"/>, and the folder when it is then empty; anything else stays.</summary>
+    public static void DeleteCheckpoints(string folder)
+    {
+        if (!Directory.Exists(folder)) return;
+        foreach (var name in new[] { CheckpointFile, BestFile }) File.Delete(Path.Combine(folder, name));
+        if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
     }
 }

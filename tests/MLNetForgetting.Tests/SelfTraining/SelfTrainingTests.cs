@@ -218,7 +218,9 @@ public sealed class SelfTrainingTests
 
         using var dir = new MLNetForgetting.Tests.Infrastructure.TempDir();
         var settings = plain with { CheckpointDirectory = dir.Path, CheckpointInterval = 2, Resume = true };
-        long cancelAt = 16 + 14 + 3, seen = 0; // round 2, phase A, update 3 (cancellation writes a checkpoint there)
+        // Round 2, phase A, update 5: after two meta steps (updates 4, 5), so the resumed run must restore the
+        // phase's meta statistics from the checkpoint; cancellation writes a checkpoint there.
+        long cancelAt = 16 + 14 + 5, seen = 0;
         using var cts = new CancellationTokenSource();
         var counting = MLNetForgetting.Tests.Training.SyncProgress.Of(_ => { if (++seen == cancelAt) cts.Cancel(); });
         Assert.ThrowsExactly<OperationCanceledException>(() =>
@@ -237,7 +239,7 @@ public sealed class SelfTrainingTests
             MLNetForgetting.Tests.Training.SyncProgress.Of(_ => resumedUpdates++));
         using var actual = resumed.Model;
         TestContext.WriteLine(string.Join("\n", log.Where(l => l.Contains("resumed", StringComparison.Ordinal))));
-        Assert.AreEqual(total - cancelAt, resumedUpdates, "the resumed run should run only the updates after the checkpoint (update 3 of round 2's phase A)");
+        Assert.AreEqual(total - cancelAt, resumedUpdates, "the resumed run should run only the updates after the checkpoint (update 5 of round 2's phase A)");
         var want = expected.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in actual.named_parameters())
             Assert.IsTrue(p.allclose(want[name], rtol: 0, atol: 1e-6), $"{name} differs after cancel + resume by {(p - want[name]).abs().max().item<float>()}");
