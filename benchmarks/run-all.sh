@@ -66,10 +66,30 @@ if has long-run-memory; then
   else bench long-run-memory --data "$DATA/raw/en" --steps 1000; fi
 fi
 
+if has step-profile; then
+  step "step-profile (where a training step goes)"
+  if [[ $quick ]]; then bench step-profile --reps 2
+  else bench step-profile --reps 5; fi
+fi
+
+if has concurrency; then
+  step "concurrency (8 threads through pooled engines and a shared Transform)"
+  if [[ $quick ]]; then bench concurrency --data "$DATA/raw/en" --threads 8 --predictions 500 --warmup 100
+  else bench concurrency --data "$DATA/raw/en" --threads 8 --predictions 10000; fi
+fi
+
+if has tokenizer-fuzz; then
+  step tokenizer-fuzz
+  if [[ $quick ]]; then bench tokenizer-fuzz --data "$DATA/raw/en" --strings 20000
+  else bench tokenizer-fuzz --data "$DATA/raw/en" --strings 1000000; fi
+fi
+
 # Research harnesses of other issues, when this checkout has them.
 if [[ -x benchmarks/plasticity.sh ]]; then
   step plasticity
   benchmarks/plasticity.sh all ${quick:+--quick}
+  # The long synthetic run (3000 updates, 3 seeds, a few minutes) has no quick variant of its own.
+  if [[ ! $quick ]]; then benchmarks/plasticity.sh synthetic-long; fi
 fi
 for script in benchmarks/fewshot.sh benchmarks/list.sh; do
   if [[ -x $script ]]; then step "$script"; "$script" ${quick:+--quick}; fi

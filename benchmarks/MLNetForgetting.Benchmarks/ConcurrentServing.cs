@@ -9,15 +9,19 @@ using MLNetForgetting.Text;
 namespace MLNetForgetting.Benchmarks;
 
 /// <summary>
-/// Serving load: T threads × N predictions through pooled prediction engines, then T threads each
-/// transforming N rows of a shared model (a Tiny language model loaded from its zip, sentence
-/// embeddings of real English lines). Every result is compared with the single-threaded one; RSS is
-/// sampled every 100 ms and the mean of the first quarter of the samples is compared with the last,
-/// over the whole run and within each phase (engines, then Transform); <c>--trace file.csv</c> also logs
-/// the managed heap and glibc malloc's counters with every sample.
+/// Serving load on a shared model (a Tiny language model loaded from its zip, sentence embeddings of
+/// real English lines), T threads × N rows in three phases: pooled prediction engines, then
+/// <c>Transform</c>, then "mixed" (each thread alternates blocks of its rows between the two). Every
+/// result is compared with the single-threaded one. RSS is sampled every 100 ms and the mean of the
+/// first quarter of the samples is compared with the last quarter, within each phase and over the whole
+/// run. The mixed phase is the stationary load on which flatness is judged: over the whole run the
+/// first quarter falls in the engine phase and the last in other workloads with a larger working set
+/// (batched tensors). Before the clock starts, every thread serves <c>--warmup</c> rows through both
+/// paths, as a service does in its first minutes; <c>--warmup 0</c> measures from a cold start.
+/// <c>--trace file.csv</c> also logs the managed heap and glibc malloc's counters with every sample.
 ///
 ///   dotnet run -c Release --project benchmarks/MLNetForgetting.Benchmarks -- concurrency
-///       [--data ../shared/data/raw/en] [--threads 8] [--predictions 10000] [--preset tiny]
+///       [--data ../shared/data/raw/en] [--threads 8] [--predictions 10000] [--warmup 500] [--preset tiny]
 /// </summary>
 internal static class ConcurrentServing
 {
@@ -26,11 +30,12 @@ internal static class ConcurrentServing
 
     public static int Run(string[] args)
     {
-        var o = Bench.Options(args, "data", "threads", "predictions", "preset", "results", "trace");
+        var o = Bench.Options(args, "data", "threads", "predictions", "preset", "results", "trace", "warmup");
         string? tracePath = o.GetValueOrDefault("trace");
         string data = o.GetValueOrDefault("data", "../shared/data/raw/en");
         int threads = int.Parse(o.GetValueOrDefault("threads", "8"), CultureInfo.InvariantCulture);
         int perThread = int.Parse(o.GetValueOrDefault("predictions", "10000"), CultureInfo.InvariantCulture);
+        int warmup = int.Parse(o.GetValueOrDefault("warmup", "500"), CultureInfo.InvariantCulture);
         string preset = o.GetValueOrDefault("preset", "tiny");
         if (!Directory.Exists(data)) throw new ArgumentException($"Data folder '{data}' not found (use --data).");
         var lines = Directory.GetFiles(data, "*.txt").Order(StringComparer.Ordinal).SelectMany(File.ReadLines)
@@ -57,6 +62,20 @@ internal static class ConcurrentServing
         // Transform pads per batch, so its reference is thread t's rows transformed on this thread.
         var expectedTransform = rowsOf.Select(rows => Embed(ml, model, rows)).ToArray();
 
+        var pool = new ConcurrentBag<PredictionEngine<Row, Output>>();
+        if (warmup > 0)
+        {
+            // Both workloads on every thread, checked like the measured ones; not timed, not sampled.
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                var rows = rowsOf[t].Take(warmup).ToList();
+                if (!pool.TryTake(out var engine)) engine = ml.Model.CreatePredictionEngine<Row, Output>(model);
+                foreach (var r in rows) engine.Predict(r);
+                pool.Add(engine);
+                _ = ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: true).Count();
+            });
+        }
+
         var samples = new ConcurrentQueue<(double Seconds, long Rss, string Phase)>();
         using var trace = tracePath is null ? null : new StreamWriter(tracePath);
         trace?.WriteLine("seconds,phase,rss_mb,gc_heap_mb,gc_committed_mb,malloc_arena_mb,malloc_mmapped_mb,malloc_in_use_mb,malloc_free_mb");
@@ -80,7 +99,6 @@ internal static class ConcurrentServing
         });
 
         long mismatches = 0;
-        var pool = new ConcurrentBag<PredictionEngine<Row, Output>>();
         var engineWatch = Stopwatch.StartNew();
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
@@ -110,6 +128,41 @@ internal static class ConcurrentServing
             if (j != perThread) Interlocked.Increment(ref mismatches);
         });
         double transformSeconds = transformWatch.Elapsed.TotalSeconds;
+
+        // Mixed serving: every thread alternates blocks of its rows between a pooled engine and a
+        // Transform, so the load is the same from the first sample to the last and the quarters
+        // compare like with like (in the phases above the quarters fall in different workloads with
+        // different working sets). Blocks are a multiple of the Transform batch (32), so each
+        // Transform batch holds the rows of the reference batch and must match it exactly.
+        phase = "mixed";
+        const int block = 256;
+        var mixedWatch = Stopwatch.StartNew();
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            for (int start = 0, b = 0; start < perThread; start += block, b++)
+            {
+                int count = Math.Min(block, perThread - start);
+                if (b % 2 == 0)
+                {
+                    if (!pool.TryTake(out var engine)) engine = ml.Model.CreatePredictionEngine<Row, Output>(model);
+                    for (int j = start; j < start + count; j++)
+                        if (!engine.Predict(rowsOf[t][j]).Features.AsSpan().SequenceEqual(expected[(t * 53 + j) % distinct])) Interlocked.Increment(ref mismatches);
+                    pool.Add(engine);
+                }
+                else
+                {
+                    int j = start;
+                    var rows = rowsOf[t].GetRange(start, count);
+                    foreach (var r in ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: true))
+                    {
+                        if (j >= start + count || !r.Features.AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
+                        j++;
+                    }
+                    if (j != start + count) Interlocked.Increment(ref mismatches);
+                }
+            }
+        });
+        double mixedSeconds = mixedWatch.Elapsed.TotalSeconds;
         stop.Cancel();
         sampler.Wait();
 
@@ -119,18 +172,21 @@ internal static class ConcurrentServing
         // tensors of other shapes), so also compare the quarters within each phase.
         var (engineFirst, engineLast, engineDrift) = Quarters(samples.Where(s => s.Phase == "engines").Select(s => s.Rss).ToArray());
         var (transformFirst, transformLast, transformDrift) = Quarters(samples.Where(s => s.Phase == "transform").Select(s => s.Rss).ToArray());
+        var (mixedFirst, mixedLast, mixedDrift) = Quarters(samples.Where(s => s.Phase == "mixed").Select(s => s.Rss).ToArray());
         long total = (long)threads * perThread;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ConcurrentServing: {threads} threads x {perThread} predictions, {preset} model: pooled engines {total / engineSeconds:F0} predictions/s ({engineSeconds:F1} s, {pool.Count} engines), Transform {total / transformSeconds:F0} rows/s ({transformSeconds:F1} s); {mismatches} results differ from single-threaded; RSS first quarter {first / 1e6:F1} MB, last quarter {last / 1e6:F1} MB ({drift:+0.0%;-0.0%}), {rss.Length} samples, max {rss.Max() / 1e6:F1} MB; within the engine phase {engineFirst / 1e6:F1} -> {engineLast / 1e6:F1} MB ({engineDrift:+0.0%;-0.0%}), within the Transform phase {transformFirst / 1e6:F1} -> {transformLast / 1e6:F1} MB ({transformDrift:+0.0%;-0.0%})"));
+            $"ConcurrentServing: {threads} threads x {perThread} predictions ({warmup} warm-up rows per thread), {preset} model: pooled engines {total / engineSeconds:F0} predictions/s ({engineSeconds:F1} s, {pool.Count} engines), Transform {total / transformSeconds:F0} rows/s ({transformSeconds:F1} s); {mismatches} results differ from single-threaded; RSS first quarter {first / 1e6:F1} MB, last quarter {last / 1e6:F1} MB ({drift:+0.0%;-0.0%}), {rss.Length} samples, max {rss.Max() / 1e6:F1} MB; within the engine phase {engineFirst / 1e6:F1} -> {engineLast / 1e6:F1} MB ({engineDrift:+0.0%;-0.0%}), within the Transform phase {transformFirst / 1e6:F1} -> {transformLast / 1e6:F1} MB ({transformDrift:+0.0%;-0.0%}); mixed serving {total / mixedSeconds:F0} rows/s ({mixedSeconds:F1} s), RSS first quarter {mixedFirst / 1e6:F1} MB, last quarter {mixedLast / 1e6:F1} MB ({mixedDrift:+0.0%;-0.0%})"));
         Bench.Append(o.GetValueOrDefault("results", Bench.DefaultResults), "ConcurrentServing", new Dictionary<string, object>
         {
-            ["preset"] = preset, ["threads"] = threads, ["predictions_per_thread"] = perThread,
+            ["preset"] = preset, ["threads"] = threads, ["predictions_per_thread"] = perThread, ["warmup_rows_per_thread"] = warmup,
             ["engine_predictions_per_s"] = Math.Round(total / engineSeconds, 1), ["transform_rows_per_s"] = Math.Round(total / transformSeconds, 1),
             ["mismatches"] = mismatches, ["engines_created"] = pool.Count,
             ["rss_mb_first_quarter"] = Math.Round(first / 1e6, 1), ["rss_mb_last_quarter"] = Math.Round(last / 1e6, 1), ["rss_drift"] = Math.Round(drift, 4),
             ["rss_mb_max"] = Math.Round(rss.Max() / 1e6, 1),
             ["rss_mb_engines_first_quarter"] = Math.Round(engineFirst / 1e6, 1), ["rss_mb_engines_last_quarter"] = Math.Round(engineLast / 1e6, 1), ["rss_drift_engines"] = Math.Round(engineDrift, 4),
             ["rss_mb_transform_first_quarter"] = Math.Round(transformFirst / 1e6, 1), ["rss_mb_transform_last_quarter"] = Math.Round(transformLast / 1e6, 1), ["rss_drift_transform"] = Math.Round(transformDrift, 4),
+            ["mixed_rows_per_s"] = Math.Round(total / mixedSeconds, 1),
+            ["rss_mb_mixed_first_quarter"] = Math.Round(mixedFirst / 1e6, 1), ["rss_mb_mixed_last_quarter"] = Math.Round(mixedLast / 1e6, 1), ["rss_drift_mixed"] = Math.Round(mixedDrift, 4),
         });
         return mismatches == 0 ? 0 : 1;
     }
