@@ -62,7 +62,8 @@ else bench list-meta-step --data "$DATA" --runs 10; fi
 
 if has long-run-memory; then
   step long-run-memory
-  if [[ $quick ]]; then bench long-run-memory --data "$DATA/raw/en" --steps 120 --batch 8 --max-length 64
+  # 300 updates, so both compared updates (100 and 300) come right after a heap trim, as 100 and 1000 do.
+  if [[ $quick ]]; then bench long-run-memory --data "$DATA/raw/en" --steps 300 --batch 8 --max-length 64
   else bench long-run-memory --data "$DATA/raw/en" --steps 1000; fi
 fi
 
@@ -74,7 +75,7 @@ fi
 
 if has concurrency; then
   step "concurrency (8 threads through pooled engines and a shared Transform)"
-  if [[ $quick ]]; then bench concurrency --data "$DATA/raw/en" --threads 8 --predictions 500 --warmup 100
+  if [[ $quick ]]; then bench concurrency --data "$DATA/raw/en" --threads 8 --predictions 2000 --warmup 300
   else bench concurrency --data "$DATA/raw/en" --threads 8 --predictions 10000; fi
 fi
 
