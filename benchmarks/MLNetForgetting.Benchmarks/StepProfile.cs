@@ -44,7 +44,7 @@ internal static class StepProfile
         var rng = new Random(1);
         List<int[]> Batch(int n) => Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, seq).Select(j => j == 0 ? 0 : j == seq - 1 ? 2 : 5 + rng.Next(vocab - 5)).ToArray()).ToList();
 
-        var phases = new[] { "batch", "forward+loss", "backward", "clip", "optimizer", "step total", "inference forward" };
+        var phases = new[] { "batch", "forward+loss", "backward", "clip", "optimizer", "step total", "inference forward", "inference forward (inference_mode)" };
         var times = phases.ToDictionary(p => p, _ => new List<double>());
         model.train();
         for (int r = 0; r <= reps; r++)
@@ -74,15 +74,21 @@ internal static class StepProfile
 
             var infer = Batch(inferBatch);
             model.eval();
-            var iw = Stopwatch.StartNew();
-            using (var scope = NewDisposeScope())
-            using (no_grad())
-            using (Autocast.Enable(precision))
+            // The same forward under no_grad (what the transformers use) and under inference mode (no
+            // version counters or view tracking), in alternating order: a lever of issue 10, measured
+            // against its peer in the same rep.
+            foreach (bool inferenceMode in r % 2 == 0 ? new[] { false, true } : new[] { true, false })
             {
-                var (ids, mask) = PaddedBatch.Create(infer, 1, CPU);
-                _ = model.MeanPooled(ids, mask).data<float>().ToArray();
+                var iw = Stopwatch.StartNew();
+                using (var scope = NewDisposeScope())
+                using (inferenceMode ? (IDisposable)inference_mode() : no_grad())
+                using (Autocast.Enable(precision))
+                {
+                    var (ids, mask) = PaddedBatch.Create(infer, 1, CPU);
+                    _ = model.MeanPooled(ids, mask).data<float>().ToArray();
+                }
+                t[inferenceMode ? "inference forward (inference_mode)" : "inference forward"] = iw.Elapsed.TotalMilliseconds;
             }
-            t["inference forward"] = iw.Elapsed.TotalMilliseconds;
             model.train();
             if (r == 0) continue; // warm-up
             foreach (var (k, v) in t) times[k].Add(v);
@@ -101,7 +107,7 @@ internal static class StepProfile
         foreach (var p in phases)
         {
             double ms = Bench.Median(times[p]);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p,-18} {ms,8:F1} ms{(p is "inference forward" or "step total" ? "" : $"  ({ms / stepMs:P0} of the step)")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p,-18} {ms,8:F1} ms{(p.StartsWith("inference", StringComparison.Ordinal) || p == "step total" ? "" : $"  ({ms / stepMs:P0} of the step)")}"));
         }
         Bench.Append(o.GetValueOrDefault("results", Bench.DefaultResults), "StepProfile", new Dictionary<string, object>
         {
