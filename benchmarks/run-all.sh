@@ -5,9 +5,8 @@
 #
 # --quick: every verb at small sizes, the real-data plasticity and few-shot harnesses in their quick
 #          modes, and the long synthetic plasticity comparison; about 12 minutes on 2 idle cores.
-#          It reproduces the direction of each
-#          performance claim (ours vs PyTorch, MKL shim vs default, Transform vs raw, forgetting vs
-#          standard), not the exact figures. Full mode: the sizes recorded in docs/benchmarks.md (the
+#          It reproduces the direction of each claim (ours vs PyTorch, MKL shim vs default, Transform
+#          vs raw, forgetting vs standard), not the exact figures. Full mode: the sizes recorded in docs/benchmarks.md (the
 #          plasticity study alone takes hours).
 # Environment: DATA (default ../shared/data), RESULTS (default benchmarks/results/results.jsonl),
 #              SKIP_BUILD=1 to reuse the current Release build.

@@ -99,6 +99,18 @@ internal static class ConcurrentServing
         });
 
         long mismatches = 0;
+        // Thread t's rows [start, start + count) through Transform, each result compared as it streams
+        // out, as a service would pass it on (the benchmark keeps no result vectors alive).
+        void TransformAndCheck(int t, int start, int count)
+        {
+            int j = start;
+            foreach (var r in ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rowsOf[t].GetRange(start, count))), reuseRowObject: true))
+            {
+                if (j >= start + count || !r.Features.AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
+                j++;
+            }
+            if (j != start + count) Interlocked.Increment(ref mismatches);
+        }
         var engineWatch = Stopwatch.StartNew();
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
@@ -115,18 +127,7 @@ internal static class ConcurrentServing
 
         phase = "transform";
         var transformWatch = Stopwatch.StartNew();
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            // Compared as they stream out, as a service would pass them on: the benchmark does not keep
-            // 80,000 result vectors alive during the measured phase.
-            int j = 0;
-            foreach (var r in ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rowsOf[t])), reuseRowObject: true))
-            {
-                if (j >= perThread || !r.Features.AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
-                j++;
-            }
-            if (j != perThread) Interlocked.Increment(ref mismatches);
-        });
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => TransformAndCheck(t, 0, perThread));
         double transformSeconds = transformWatch.Elapsed.TotalSeconds;
 
         // Mixed serving: every thread alternates blocks of its rows between a pooled engine and a
@@ -149,17 +150,7 @@ internal static class ConcurrentServing
                         if (!engine.Predict(rowsOf[t][j]).Features.AsSpan().SequenceEqual(expected[(t * 53 + j) % distinct])) Interlocked.Increment(ref mismatches);
                     pool.Add(engine);
                 }
-                else
-                {
-                    int j = start;
-                    var rows = rowsOf[t].GetRange(start, count);
-                    foreach (var r in ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: true))
-                    {
-                        if (j >= start + count || !r.Features.AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
-                        j++;
-                    }
-                    if (j != start + count) Interlocked.Increment(ref mismatches);
-                }
+                else TransformAndCheck(t, start, count);
             }
         });
         double mixedSeconds = mixedWatch.Elapsed.TotalSeconds;
