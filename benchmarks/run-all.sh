@@ -37,7 +37,8 @@ has() { [[ " $verbs " == *" $1 "* ]]; }
 # ~10x slower); install them when we may (root), otherwise the peer runs on what is there.
 if [[ $(id -u) == 0 ]] && ! { /usr/bin/python3 -c 'import torch' 2>/dev/null && [[ -d /usr/lib/x86_64-linux-gnu/openblas-pthread ]]; }; then
   step "install python3-torch and libopenblas0-pthread"
-  apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread >/dev/null
+  # A fresh machine has no package lists yet ("Unable to locate package" without the update).
+  apt-get update -qq && apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread >/dev/null
 fi
 
 step tokenizer
