@@ -6,8 +6,8 @@
 # --quick: every verb at small sizes, the real-data plasticity and few-shot harnesses in their quick
 #          modes, and the long synthetic plasticity comparison; about 12 minutes on 2 idle cores.
 #          It reproduces the direction of each claim (ours vs PyTorch, MKL shim vs default, Transform
-#          vs raw, forgetting vs standard), not the exact figures. Full mode: the sizes recorded in docs/benchmarks.md (the
-#          plasticity study alone takes hours).
+#          vs raw, forgetting vs standard), not the exact figures.
+# Full mode: the sizes recorded in docs/benchmarks.md (the plasticity study alone takes hours).
 # Environment: DATA (default ../shared/data), RESULTS (default benchmarks/results/results.jsonl),
 #              SKIP_BUILD=1 to reuse the current Release build.
 # Timing runs are not niced: each comparison alternates its configurations in one run, so the ratios
@@ -93,11 +93,12 @@ if [[ -x benchmarks/plasticity.sh ]]; then
     # as at full size), then the long synthetic comparison itself (3 seeds × 3000 updates, ~6 min),
     # because it is the cheapest run whose direction means something; the toy synthetic run is not.
     # Fresh model cache, and plots outside docs/ so a rerun does not replace the documented figures.
+    plots=${PLOTS:-out/plasticity/img}
     step "plasticity (real data, quick)"
-    PLOTS="${PLOTS:-out/plasticity/img}" benchmarks/plasticity.sh real --quick
+    PLOTS="$plots" benchmarks/plasticity.sh real --quick
     step "plasticity (synthetic-long, 3 seeds)"
     cache=$(mktemp -d)
-    RUNS="$cache/runs" PLOTS="${PLOTS:-out/plasticity/img}" benchmarks/plasticity.sh synthetic-long
+    RUNS="$cache/runs" PLOTS="$plots" benchmarks/plasticity.sh synthetic-long
     rm -rf "$cache"
   else
     step plasticity

@@ -63,13 +63,34 @@ internal static class ConcurrentServing
         var expectedTransform = rowsOf.Select(rows => Embed(ml, model, rows)).ToArray();
 
         var pool = new ConcurrentBag<PredictionEngine<Row, Output>>();
+        PredictionEngine<Row, Output> Rent() => pool.TryTake(out var engine) ? engine : ml.Model.CreatePredictionEngine<Row, Output>(model);
+        long mismatches = 0;
+        // Thread t's row j through an engine, compared with the single-threaded result.
+        void PredictAndCheck(PredictionEngine<Row, Output> engine, int t, int j)
+        {
+            if (!engine.Predict(rowsOf[t][j]).Features.AsSpan().SequenceEqual(expected[(t * 53 + j) % distinct])) Interlocked.Increment(ref mismatches);
+        }
+        // Thread t's rows [start, start + count) through Transform, each result compared as it streams
+        // out, as a service would pass it on (the benchmark keeps no result vectors alive).
+        void TransformAndCheck(int t, int start, int count)
+        {
+            int j = start;
+            foreach (var r in ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rowsOf[t].GetRange(start, count))), reuseRowObject: true))
+            {
+                if (j >= start + count || !r.Features.AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
+                j++;
+            }
+            if (j != start + count) Interlocked.Increment(ref mismatches);
+        }
+
         if (warmup > 0)
         {
-            // Both workloads on every thread, checked like the measured ones; not timed, not sampled.
+            // Both workloads on every thread; not timed, not sampled, and not checked (a warm-up of
+            // any length ends in a partial Transform batch, padded unlike its reference batch).
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
                 var rows = rowsOf[t].Take(warmup).ToList();
-                if (!pool.TryTake(out var engine)) engine = ml.Model.CreatePredictionEngine<Row, Output>(model);
+                var engine = Rent();
                 foreach (var r in rows) engine.Predict(r);
                 pool.Add(engine);
                 _ = ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: true).Count();
@@ -98,29 +119,14 @@ internal static class ConcurrentServing
             }
         });
 
-        long mismatches = 0;
-        // Thread t's rows [start, start + count) through Transform, each result compared as it streams
-        // out, as a service would pass it on (the benchmark keeps no result vectors alive).
-        void TransformAndCheck(int t, int start, int count)
-        {
-            int j = start;
-            foreach (var r in ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(rowsOf[t].GetRange(start, count))), reuseRowObject: true))
-            {
-                if (j >= start + count || !r.Features.AsSpan().SequenceEqual(expectedTransform[t][j])) Interlocked.Increment(ref mismatches);
-                j++;
-            }
-            if (j != start + count) Interlocked.Increment(ref mismatches);
-        }
         var engineWatch = Stopwatch.StartNew();
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             for (int j = 0; j < perThread; j++)
             {
-                int k = (t * 53 + j) % distinct;
-                if (!pool.TryTake(out var engine)) engine = ml.Model.CreatePredictionEngine<Row, Output>(model);
-                bool same = engine.Predict(inputs[k]).Features.AsSpan().SequenceEqual(expected[k]);
+                var engine = Rent(); // one engine per prediction: the pool itself is under load
+                PredictAndCheck(engine, t, j);
                 pool.Add(engine);
-                if (!same) Interlocked.Increment(ref mismatches);
             }
         });
         double engineSeconds = engineWatch.Elapsed.TotalSeconds;
@@ -145,9 +151,8 @@ internal static class ConcurrentServing
                 int count = Math.Min(block, perThread - start);
                 if (b % 2 == 0)
                 {
-                    if (!pool.TryTake(out var engine)) engine = ml.Model.CreatePredictionEngine<Row, Output>(model);
-                    for (int j = start; j < start + count; j++)
-                        if (!engine.Predict(rowsOf[t][j]).Features.AsSpan().SequenceEqual(expected[(t * 53 + j) % distinct])) Interlocked.Increment(ref mismatches);
+                    var engine = Rent();
+                    for (int j = start; j < start + count; j++) PredictAndCheck(engine, t, j);
                     pool.Add(engine);
                 }
                 else TransformAndCheck(t, start, count);
