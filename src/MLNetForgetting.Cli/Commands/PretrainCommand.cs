@@ -20,6 +20,10 @@ public static class PretrainCommand
         var k = CliOptions.Number("--k", "Active forgetting: reset the token embeddings every K updates (0 = standard)", 1000L, "K").AtLeast(0, "0 is standard pretraining");
         var standard = new Option<bool>("--standard") { Description = "Standard pretraining without resets (same as --k 0)" };
         var preset = new Option<string>("--preset") { Description = "Model size", DefaultValueFactory = _ => "Small" }.OneOf(Presets);
+        var hidden = CliOptions.OptionalNumber<int>("--hidden", "Hidden size (overrides the preset's)", "D").AtLeast(8);
+        var layers = CliOptions.OptionalNumber<int>("--layers", "Number of transformer layers (overrides the preset's)", "N").AtLeast(1);
+        var heads = CliOptions.OptionalNumber<int>("--heads", "Attention heads; must divide --hidden (default: the preset's, or hidden/32 with --hidden)", "N").AtLeast(1);
+        var ffn = CliOptions.OptionalNumber<int>("--ffn", "Feed-forward width (default: the preset's, or 4 x hidden with --hidden)", "D").AtLeast(1);
         var steps = CliOptions.OptionalNumber<long>("--steps", "Total updates").AtLeast(1);
         var epochs = CliOptions.OptionalNumber<int>("--epochs", "Epochs over the input (default 1 when neither --steps nor --tokens is given)").AtLeast(1);
         var tokens = CliOptions.OptionalNumber<long>("--tokens", "Train on about this many tokens").AtLeast(1);
@@ -39,7 +43,7 @@ public static class PretrainCommand
 
         var command = new Command("pretrain", "Pretrain a RoBERTa-style masked language model, standard or with active forgetting, and save it as an ML.NET zip with its training history.")
         {
-            input, column, maxRows, output, history, k, standard, preset, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
+            input, column, maxRows, output, history, k, standard, preset, hidden, layers, heads, ffn, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
             device, validation, validateEvery, keepBest, precision,
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
@@ -69,10 +73,20 @@ public static class PretrainCommand
 
             long resetInterval = parse.GetValue(standard) ? 0 : parse.GetValue(k);
             double learningRate = parse.GetValue(lr);
+            int? width = parse.GetValue(hidden);
+            // A width without heads or feed-forward width gets the usual proportions (head size 32, FFN 4D)
+            // rather than the preset's, which belong to the preset's width.
+            int? headCount = parse.GetValue(heads) ?? (width is int w ? Math.Max(1, w / 32) : null);
+            if (width is int wd && headCount is int hc && wd % hc != 0)
+                throw new CliUsageException($"--heads {hc} must divide --hidden {wd}");
             var options = new ActiveForgettingPretrainer.Options
             {
                 InputColumnName = train.Column,
                 ModelPreset = CliOptions.Canonical(parse.GetValue(preset)!, Presets),
+                HiddenSize = width,
+                NumLayers = parse.GetValue(layers),
+                NumAttentionHeads = headCount,
+                IntermediateSize = parse.GetValue(ffn) ?? (width is int f ? 4 * f : null),
                 ResetInterval = resetInterval,
                 MaxSteps = parse.GetValue(steps) ?? 0,
                 TokenBudget = parse.GetValue(tokens) ?? 0,
