@@ -73,7 +73,10 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
     /// <inheritdoc/>
     protected override IReadOnlyList<ColumnSpec> OutputColumns => new[]
     {
+        // The class count and names come from the label column at Fit; schema propagation only needs the
+        // kinds (a known-size score vector, a key with value names), so placeholders stand in for them.
         ColumnSpec.SingleVector(_options.ScoreColumnName, "score", 0),
+        ColumnSpec.Key(_options.PredictedLabelColumnName, "predicted label", new[] { "?" }),
     };
 
     /// <inheritdoc/>
