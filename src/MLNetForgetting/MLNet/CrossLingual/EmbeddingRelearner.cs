@@ -87,6 +87,6 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
             o.Evaluate is null ? null : n => o.Evaluate(model, n), msg => ch.Info(msg), o.Progress, o.CancellationToken);
         model.eval();
         return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
-            o.InputColumnName, o.OutputColumnName, settings.MaxSequenceLength, o.InferenceBatchSize, source.ResetInterval, seed, o.Device));
+            o.InputColumnName, o.OutputColumnName, settings.MaxSequenceLength, o.InferenceBatchSize, source.ResetInterval, seed, o.Device, source.PretrainedBodyFingerprint));
     }
 }

@@ -131,6 +131,7 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
         return new SentencePairClassifierTransformer(Host, model, o.LanguageModel.Tokenizer, result.History, new SentencePairClassifierTransformer.Settings(
             o.Sentence1ColumnName, o.Sentence2ColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, labelNames.ToArray(),
             Math.Min(settings.MaxSequenceLength, model.Config.MaxSequenceLength), o.BatchSize, o.Device,
-            settings.FreezeTokenEmbeddings ? "task-adapted (token embeddings frozen)" : "task-adapted (all parameters)"));
+            settings.FreezeTokenEmbeddings ? "task-adapted (token embeddings frozen)" : "task-adapted (all parameters)",
+            o.LanguageModel.PretrainedBodyFingerprint));
     }
 }
