@@ -37,6 +37,26 @@ public sealed class PretrainCommandTests
     }
 
     [TestMethod]
+    public void SizeKnobsBuildTheModelTheyNameAndItTravelsInTheZip()
+    {
+        using var dir = new TempDir();
+        string corpus = CliRunner.WriteCorpus(dir.File("corpus.txt"), 100);
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("lm.zip"), "--steps", "1", "--standard",
+            "--hidden", "48", "--layers", "3", "--heads", "2", "--ffn", "96"]);
+        var lm = (LanguageModelTransformer)new MLContext(0).Model.Load(dir.File("lm.zip"), out _);
+        var c = lm.Model.Config;
+        Assert.AreEqual((48, 3, 2, 96), (c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize));
+        Assert.AreEqual(48, (int)lm.Model.TokenEmbeddings.shape[1]);
+        // A width alone gets head size 32 and FFN 4D.
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("lm2.zip"), "--steps", "1", "--standard", "--hidden", "64", "--layers", "1"]);
+        var c2 = ((LanguageModelTransformer)new MLContext(0).Model.Load(dir.File("lm2.zip"), out _)).Model.Config;
+        Assert.AreEqual((64, 1, 2, 256), (c2.HiddenSize, c2.NumHiddenLayers, c2.NumAttentionHeads, c2.IntermediateSize));
+        var bad = CliRunner.Run(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("x.zip"), "--hidden", "48", "--heads", "5"]);
+        Assert.AreEqual(2, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.StdErr, "--heads 5 must divide --hidden 48");
+    }
+
+    [TestMethod]
     public void TsvInputWithColumnAndJsonHistory()
     {
         using var dir = new TempDir();
