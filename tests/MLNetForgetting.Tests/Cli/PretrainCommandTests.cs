@@ -57,6 +57,25 @@ public sealed class PretrainCommandTests
     }
 
     [TestMethod]
+    public void FromContinuesAModelZipKeepingItsTokenizerAndRefusesSizeOptions()
+    {
+        using var dir = new TempDir();
+        string corpus = CliRunner.WriteCorpus(dir.File("corpus.txt"), 100);
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("base.zip"), "--steps", "2", "--standard"]);
+        var r = CliRunner.RunOk(["pretrain", "--batch", "8", "--seq", "32", "--lr", "3e-3", "--input", corpus, "--from", dir.File("base.zip"),
+            "--output", dir.File("more.zip"), "--steps", "4", "--k", "2"]);
+        StringAssert.Contains(r.StdOut, "continued from");
+        var ml = new MLContext(0);
+        var b = (LanguageModelTransformer)ml.Model.Load(dir.File("base.zip"), out _);
+        var m = (LanguageModelTransformer)ml.Model.Load(dir.File("more.zip"), out _);
+        Assert.AreEqual(b.Tokenizer.Fingerprint, m.Tokenizer.Fingerprint);
+        Assert.AreEqual(2, m.ResetInterval);
+        var bad = CliRunner.Run(["pretrain", "--input", corpus, "--from", dir.File("base.zip"), "--output", dir.File("x.zip"), "--vocab", "500", "--hidden", "64"]);
+        Assert.AreEqual(2, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.StdErr, "drop --hidden, --vocab");
+    }
+
+    [TestMethod]
     public void TsvInputWithColumnAndJsonHistory()
     {
         using var dir = new TempDir();
