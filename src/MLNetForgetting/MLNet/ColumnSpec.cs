@@ -62,7 +62,7 @@ public sealed class ColumnSpec
         ColumnKind.Text => "String",
         ColumnKind.Single => "Single",
         ColumnKind.SingleVector => Size > 0 ? $"Vector<Single, {Size}>" : "Vector<Single>",
-        ColumnKind.Key => KeyNames is null ? "Key<UInt32>" : $"Key<UInt32, 0-{KeyNames.Count - 1}>",
+        ColumnKind.Key => "Key<UInt32>", // any number of values: they come from the data
         _ => Kind.ToString(),
     };
 

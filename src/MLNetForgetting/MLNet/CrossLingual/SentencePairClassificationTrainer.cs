@@ -108,7 +108,7 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
         using var ch = Host.Start("TaskAdaptation");
         var o = _options;
         var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
-        var labelNames = KeyNames.Of(input.Schema, o.LabelColumnName);
+        var labelNames = KeyNames.OfTrainingData(input, o.LabelColumnName);
         var pairs = ReadPairs(input, labelNames, out long missing, out long blank);
         if (missing > 0) ch.Warning($"{missing} rows without a label were skipped.");
         if (blank > 0) ch.Warning($"{blank} rows with a null, empty or whitespace-only sentence were skipped.");
