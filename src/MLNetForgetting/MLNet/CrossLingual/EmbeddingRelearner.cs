@@ -76,7 +76,7 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
     protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", 0) };
+    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", _options.LanguageModel!.Model.Config.HiddenSize) };
 
     /// <inheritdoc/>
     protected override LanguageModelTransformer FitCore(IDataView input)
@@ -98,7 +98,7 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
             o.Evaluate is null ? null : n => o.Evaluate(model, n), msg => ch.Info(msg), o.Progress, o.CancellationToken, heldOut);
         model.eval();
         return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
-            o.InputColumnName, o.OutputColumnName, settings.MaxSequenceLength, o.InferenceBatchSize, source.ResetInterval, seed, o.Device));
+            o.InputColumnName, o.OutputColumnName, settings.MaxSequenceLength, o.InferenceBatchSize, source.ResetInterval, seed, o.Device, source.PretrainedBodyFingerprint));
     }
 
     /// <summary>

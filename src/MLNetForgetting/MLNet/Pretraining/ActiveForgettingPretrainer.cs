@@ -137,7 +137,10 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
     protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", 0) };
+    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", EmbeddingWidth) };
+
+    /// <summary>The width of the output column, known before training: the initial model's, else the preset's hidden size unless <see cref="Options.HiddenSize"/> overrides it.</summary>
+    public int EmbeddingWidth => _options.InitialModel?.Model.Config.HiddenSize ?? _options.HiddenSize ?? RobertaConfig.FromPreset(_options.ModelPreset, 100).HiddenSize;
 
     private static PretrainingSettings Settings(Options o, long steps, int seed) => new()
     {
