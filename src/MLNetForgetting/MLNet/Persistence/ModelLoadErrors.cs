@@ -64,5 +64,10 @@ public static class ModelLoadErrors
             ExceptionDispatchInfo.Throw(ours);
             throw; // unreachable
         }
+        catch (FormatException e) when (e.InnerException is InvalidDataException zip)
+        {
+            string what = stream is FileStream fs ? $"'{fs.Name}'" : "the stream";
+            throw new ModelFormatException("model zip", $"{what} is not a readable zip archive (truncated or damaged): {zip.Message}", null, e);
+        }
     }
 }

@@ -41,7 +41,7 @@ public static class MLNetForgettingTextCatalog
     /// <param name="languageModel">The pretrained model (not modified).</param>
     /// <param name="outputColumnName">Sentence-embedding column of the relearned model.</param>
     /// <param name="inputColumnName">Target-language text column.</param>
-    /// <param name="maxTokens">Token budget of the relearning (the paper uses 5M tokens).</param>
+    /// <param name="maxTokens">Token budget: tokens read, repeats counted (not the paper's 5M, which is the size of the corpus: see <c>RelearningSettings.CorpusTokenCap</c>).</param>
     public static EmbeddingRelearner EmbeddingRelearner(this TransformsCatalog.TextTransforms catalog, LanguageModelTransformer languageModel,
         string outputColumnName = "Features", string inputColumnName = "Text", long? maxTokens = null) =>
         EmbeddingRelearner(catalog, new EmbeddingRelearner.Options
