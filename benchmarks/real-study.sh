@@ -82,7 +82,7 @@ pretrain() {
 task_arm() {
   local arm=$1 args
   [[ -e "$RUNS/$arm-nli.zip" ]] && return
-  args=(finetune --model "$RUNS/$arm.zip" --train "$RUNS/nli-train.tsv" --validation "$DATA/xnli/dev/dev.en.tsv" --output "$RUNS/$arm-nli.zip"
+  args=(finetune --model "$RUNS/$arm.zip" --input "$RUNS/nli-train.tsv" --validation "$DATA/xnli/dev/dev.en.tsv" --output "$RUNS/$arm-nli.zip"
     --epochs 3 --batch 32 --seq 128 --lr 3e-4 --warmup 0.06 --linear-decay --validate-every 300 --keep-best --seed 1
     --checkpoint-dir "$RUNS/ckpt-$arm-nli" --checkpoint-every 300)
   [[ -e "$RUNS/ckpt-$arm-nli/checkpoint.safetensors" ]] && args+=(--resume)
