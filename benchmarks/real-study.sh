@@ -16,7 +16,7 @@
 # Plan (2 cores): pretraining both arms side by side, ~20.8M tokens each (14,000 updates of 16 sequences
 # of at most 128 tokens, ~93 tokens a sequence), K = 700 (20 episodes). Relearning: RELEARN_STEPS updates of
 # 32 sequences per cap, best checkpoint by held-out MLM loss (evaluated every 250 updates). Task adaptation:
-# 3 epochs of the 18,884 English NLI pairs, warm-up 6 % and linear decay, best checkpoint by XNLI English dev.
+# 2 epochs of the 18,884 English NLI pairs, warm-up 6 % and linear decay, best checkpoint by XNLI English dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -83,8 +83,8 @@ task_arm() {
   local arm=$1 args
   [[ -e "$RUNS/$arm-nli.zip" ]] && return
   args=(finetune --model "$RUNS/$arm.zip" --train "$RUNS/nli-train.tsv" --validation "$DATA/xnli/dev/dev.en.tsv" --output "$RUNS/$arm-nli.zip"
-    --epochs 3 --batch 32 --seq 128 --lr 3e-4 --warmup 0.06 --linear-decay --validate-every 300 --keep-best --seed 1
-    --checkpoint-dir "$RUNS/ckpt-$arm-nli" --checkpoint-every 300)
+    --epochs 2 --batch 32 --seq 128 --lr 3e-4 --warmup 0.06 --linear-decay --validate-every 200 --keep-best --seed 1
+    --checkpoint-dir "$RUNS/ckpt-$arm-nli" --checkpoint-every 200)
   [[ -e "$RUNS/ckpt-$arm-nli/checkpoint.safetensors" ]] && args+=(--resume)
   log "task adaptation $arm"
   mlnf "${args[@]}" > "$RUNS/$arm-nli.log" 2>&1
