@@ -32,7 +32,7 @@ public static class PretrainCommand
         var seq = CliOptions.Number("--seq", "Longest sequence in tokens (longer text is truncated)", 128).AtLeast(8);
         var lr = CliOptions.Number("--lr", "Peak learning rate of the body", 7e-4, "rate").AtLeast(0);
         var embLr = CliOptions.OptionalNumber<double>("--emb-lr", "Peak learning rate of the token embeddings (default: --lr)", "rate").AtLeast(0);
-        var vocab = CliOptions.Number("--vocab", "Size of the byte-level BPE vocabulary trained on the input", 8000).AtLeast(300, "5 special tokens + 256 bytes + merges");
+        var vocab = CliOptions.Number("--vocab", "Size of the byte-level BPE vocabulary trained on the input (it holds the label words of the built-in LiST tasks as single tokens)", 8000).AtLeast(ActiveForgettingPretrainer.MinimumVocabularySize, "5 special tokens + 256 bytes + the LiST label words + merges");
         var seed = CliOptions.Seed();
         var device = CliOptions.Device();
         var checkpoints = new CheckpointOptions();

@@ -88,8 +88,12 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
             ? LiSTTasks.Get(options.Task)
             : new PromptTask("custom", PromptTemplate.Parse(options.Template, options.TemplateMaxLength),
                 new Verbalizer(options.LabelWords ?? throw new ArgumentException("A user-defined Template needs LabelWords.", nameof(options))));
-        // A label word that is not a single token fails here, naming the word.
-        _ = _task.Verbalizer.LabelWordIds(options.LanguageModel.Tokenizer);
+        // A label word that is not a single token fails here, naming the word and the option that fixes it.
+        try { _ = _task.Verbalizer.LabelWordIds(options.LanguageModel.Tokenizer); }
+        catch (LabelWordException e)
+        {
+            throw new LabelWordException(e.Word, e.Message + $" For a backbone pretrained by ActiveForgettingPretrainer, put \" {e.Word}\" in ActiveForgettingPretrainer.Options.RequiredTokens (the built-in tasks' label words are there by default) and pretrain again.");
+        }
         if (_task.Template.SentenceCount == 2 && options.Sentence2ColumnName is null)
             throw new ArgumentException($"The {_task.Name} template reads two sentences; set Sentence2ColumnName.", nameof(options));
         _options = options;

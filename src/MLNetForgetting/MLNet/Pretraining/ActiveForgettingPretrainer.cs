@@ -46,8 +46,20 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         public int? IntermediateSize;
         /// <summary>The tokenizer to use; when null a byte-level BPE vocabulary of <see cref="VocabularySize"/> is trained on the input text.</summary>
         public SubwordTokenizer? Tokenizer;
-        /// <summary>Size of the vocabulary trained when <see cref="Tokenizer"/> is null.</summary>
+        /// <summary>Size of the vocabulary trained when <see cref="Tokenizer"/> is null (at least 320: special tokens, bytes and <see cref="RequiredTokens"/>).</summary>
         public int VocabularySize = 8000;
+        /// <summary>
+        /// Tokens the trained vocabulary must hold as single tokens, with their leading space. The default,
+        /// <see cref="BuiltInLabelWords"/>, is the label words of the built-in LiST tasks, so a model pretrained
+        /// here can back <c>PromptAdapterSelfTrainer</c> on them; for a prompt of your own add its words:
+        /// <c>RequiredTokens = [.. Options.BuiltInLabelWords, " positive", " negative"]</c>. Ignored when
+        /// <see cref="Tokenizer"/> is given.
+        /// </summary>
+        public IReadOnlyList<string> RequiredTokens = BuiltInLabelWords;
+
+        /// <summary>The label words of the built-in LiST tasks (MNLI, RTE, QQP, SST-2, mpqa, subj) with their leading space.</summary>
+        public static IReadOnlyList<string> BuiltInLabelWords { get; } =
+            Prompts.LiSTTasks.All.SelectMany(t => t.Verbalizer.Words).Distinct(StringComparer.Ordinal).Select(w => " " + w).ToArray();
         /// <summary>K: reset the token embeddings after every K updates; 0 = standard pretraining. Paper: 1000.</summary>
         public long ResetInterval = 1000;
         /// <summary>Total updates T. When 0, T comes from <see cref="TokenBudget"/> or else <see cref="MaxEpochs"/>.</summary>
@@ -99,6 +111,9 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
     }
 
     internal const string RegistrationName = "ActiveForgettingPretrainer";
+
+    /// <summary>The smallest <see cref="Options.VocabularySize"/> accepted.</summary>
+    public const int MinimumVocabularySize = 320;
     private readonly Options _options;
 
     internal ActiveForgettingPretrainer(IHostEnvironment env, Options options) : base(env, RegistrationName)
@@ -107,8 +122,8 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, nameof(options.OutputColumnName));
         _ = RobertaConfig.FromPreset(options.ModelPreset, 100); // unknown preset → ArgumentOutOfRangeException
-        if (options.Tokenizer is null && options.VocabularySize < 300)
-            throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, "VocabularySize must be at least 300 (5 special tokens + 256 bytes + merges).");
+        if (options.Tokenizer is null && options.InitialModel is null && options.VocabularySize < MinimumVocabularySize)
+            throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, $"VocabularySize must be at least {MinimumVocabularySize} (5 special tokens + 256 bytes + the required label words + merges).");
         if (options.MaxSteps < 0) throw new ArgumentOutOfRangeException(nameof(options.MaxSteps), options.MaxSteps, "MaxSteps must be >= 0.");
         if (options.TokenBudget < 0) throw new ArgumentOutOfRangeException(nameof(options.TokenBudget), options.TokenBudget, "TokenBudget must be >= 0.");
         if (options.MaxEpochs < 1) throw new ArgumentOutOfRangeException(nameof(options.MaxEpochs), options.MaxEpochs, "MaxEpochs must be >= 1.");
@@ -167,7 +182,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         {
             RequireSomeText(Corpus(), o.InputColumnName);
             ch.Info($"Training a byte-level BPE vocabulary of {o.VocabularySize} on column '{o.InputColumnName}'");
-            tokenizer = BpeVocabularyTrainer.Train(Corpus(), new BpeTrainerOptions { VocabSize = o.VocabularySize });
+            tokenizer = BpeVocabularyTrainer.Train(Corpus(), new BpeTrainerOptions { VocabSize = o.VocabularySize, RequiredTokens = o.RequiredTokens ?? [] });
         }
         int maxLength = o.InitialModel is { } start ? Math.Min(o.MaxSequenceLength, start.Model.Config.MaxSequenceLength) : o.MaxSequenceLength;
         long steps = ResolveSteps(Corpus(), tokenizer, maxLength, ch);
