@@ -41,10 +41,12 @@ class _SelfAttention(nn.Module):
         self.query, self.key, self.value = (nn.Linear(c.hidden, c.hidden) for _ in range(3))
 
 
-class _AttentionOutput(nn.Module):
-    def __init__(self, c):
+class _DenseNorm(nn.Module):
+    """attention.output and output: a dense projection to the hidden size and the LayerNorm after the residual."""
+
+    def __init__(self, n_in, c):
         super().__init__()
-        self.dense = nn.Linear(c.hidden, c.hidden)
+        self.dense = nn.Linear(n_in, c.hidden)
         self.LayerNorm = nn.LayerNorm(c.hidden, eps=c.eps)
 
 
@@ -52,14 +54,7 @@ class _Attention(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.self = _SelfAttention(c)
-        self.output = _AttentionOutput(c)
-
-
-class _Output(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.intermediate, c.hidden)
-        self.LayerNorm = nn.LayerNorm(c.hidden, eps=c.eps)
+        self.output = _DenseNorm(c.hidden, c)
 
 
 class Layer(nn.Module):
@@ -70,7 +65,7 @@ class Layer(nn.Module):
         self.c = c
         self.attention = _Attention(c)
         self.intermediate = _Dense(c.hidden, c.intermediate)
-        self.output = _Output(c)
+        self.output = _DenseNorm(c.intermediate, c)
 
     def forward(self, x, key_blocked):
         b, t, d = x.shape
