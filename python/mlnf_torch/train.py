@@ -242,6 +242,10 @@ def main(argv=None):
         info, sequences = io.read_ids(args.corpus)
         if info["vocab_size"] != c.vocab_size:
             raise SystemExit(f"{args.corpus} was encoded with a vocabulary of {info['vocab_size']} ids; the model in {args.init} has {c.vocab_size}")
+        longest, room = max(len(q) for q in sequences), c.max_positions - c.pad - 1
+        if longest > room:
+            raise SystemExit(f"{args.corpus} has a sequence of {longest} tokens; the model in {args.init} takes at most {room} "
+                             f"(max_position_embeddings {c.max_positions}); encode with a smaller --seq")
         masker = Masker(c.vocab_size, info["mask_id"], info["pad_id"], info["special_ids"], args.mask_prob)
         corpus_sha, replay = sha256_file(args.corpus), None
     else:
@@ -366,7 +370,13 @@ def main(argv=None):
         print(json.dumps({"updates": n - start_update, "seconds": round(elapsed, 2), "tokens": tokens_total,
                           "tokens_per_second": round(tokens_total / max(elapsed, 1e-9), 1), "world_size": world}), flush=True)
         if args.output and n >= args.updates:
-            out_cfg = dict(cfg)
+            # A masked LM whatever the starting folder held: a classifier of the starting model was not trained here.
+            out_cfg = {k: v for k, v in cfg.items() if k not in ("num_labels", "id2label", "label2id", "problem_type")}
+            out_cfg.update(architectures=["RobertaForMaskedLM"], model_type="roberta", vocab_size=c.vocab_size, hidden_size=c.hidden,
+                           num_hidden_layers=c.layers, num_attention_heads=c.heads, intermediate_size=c.intermediate, hidden_act="gelu",
+                           hidden_dropout_prob=c.hidden_dropout, attention_probs_dropout_prob=c.attention_dropout,
+                           max_position_embeddings=c.max_positions, type_vocab_size=1, initializer_range=c.init_std, layer_norm_eps=c.eps,
+                           position_embedding_type="absolute", pad_token_id=c.pad, tie_word_embeddings=True, torch_dtype="float32")
             ext = dict(out_cfg.get("mlnetforgetting", {}))
             ext.setdefault("format_version", 1)
             ext.setdefault("max_sequence_length", c.max_positions - c.pad - 1)
