@@ -17,7 +17,7 @@ namespace MLNetForgetting.Tests.Interop;
 [TestClass]
 public sealed class ReferenceComparisonTests
 {
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "Directory.Packages.props"))) return d.FullName;
