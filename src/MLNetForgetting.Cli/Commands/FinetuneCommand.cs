@@ -39,13 +39,16 @@ public static class FinetuneCommand
         var seq = CliOptions.Number("--seq", "Longest pair in tokens (longer pairs are truncated)", 128).AtLeast(8);
         var lr = CliOptions.Number("--lr", "Learning rate (the paper: 1e-5; tiny models want about 1e-3)", 1e-5, "rate").AtLeast(0);
         var validateEvery = CliOptions.Number("--validate-every", "Validate every N updates (0: at the end only)", 0L).AtLeast(0);
+        var warmup = CliOptions.Number("--warmup", "Linear warm-up as a fraction of the updates (the paper: 0)", 0.0, "fraction").AtLeast(0);
+        var decay = new Option<bool>("--linear-decay") { Description = "Decay the learning rate linearly to 0 after the warm-up (the paper: constant)" };
+        var keepBest = new Option<bool>("--keep-best") { Description = "Keep the weights with the best validation accuracy (needs --validation and --checkpoint-dir)" };
         var seed = CliOptions.Seed();
         var device = CliOptions.Device();
         var checkpoints = new CheckpointOptions();
 
         var command = new Command("finetune", "Task adaptation: fine-tune the body of a language model and a new classification head on labelled sentence pairs (e.g. English MNLI), token embeddings frozen unless --all-params.")
         {
-            model, train, output, validation, labels, maxExamples, allParams, epochs, steps, batch, seq, lr, validateEvery, seed, device,
+            model, train, output, validation, labels, maxExamples, allParams, epochs, steps, batch, seq, lr, validateEvery, warmup, decay, keepBest, seed, device,
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
         command.WithExamples(
@@ -65,13 +68,18 @@ public static class FinetuneCommand
             var lm = ModelFiles.Load<LanguageModelTransformer>(ml, parse.GetValue(model), "--model");
 
             bool freeze = !parse.GetValue(allParams);
+            bool best = parse.GetValue(keepBest);
+            if (best && held is null) throw new CliUsageException("--keep-best needs --validation");
+            if (best && scratch) throw new CliUsageException("--keep-best needs --checkpoint-dir (the best weights are kept there)");
+            if (parse.GetValue(warmup) >= 1) throw new CliUsageException("--warmup is a fraction of the updates and must be below 1");
             var options = new SentencePairClassificationTrainer.Options
             {
                 LanguageModel = lm, Seed = runSeed, Device = CliOptions.DeviceValue(parse, device),
                 Settings = new TaskAdaptationSettings
                 {
                     Epochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), MaxSequenceLength = parse.GetValue(seq),
-                    LearningRate = parse.GetValue(lr), FreezeTokenEmbeddings = freeze, ValidationInterval = held is null ? 0 : parse.GetValue(validateEvery) is > 0 and var every ? every : long.MaxValue, // MaxValue: at the last update only
+                    LearningRate = parse.GetValue(lr), WarmupFraction = parse.GetValue(warmup), LinearDecay = parse.GetValue(decay), KeepBestCheckpoint = best,
+                    FreezeTokenEmbeddings = freeze, ValidationInterval = held is null ? 0 : parse.GetValue(validateEvery) is > 0 and var every ? every : long.MaxValue, // MaxValue: at the last update only
                     CheckpointDirectory = checkpointPath, CheckpointInterval = parse.GetValue(checkpoints.Every), Resume = parse.GetValue(checkpoints.Resume),
                 },
             };

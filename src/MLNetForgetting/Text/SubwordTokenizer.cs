@@ -410,7 +410,7 @@ public sealed class SubwordTokenizer
     }
 
     /// <summary>
-    /// A SentencePiece model (BPE models work in Microsoft.ML.Tokenizers 2.0.1; test Unigram models
+    /// A SentencePiece model (BPE models work in Microsoft.ML.Tokenizers 2.0.1 and 3.0.0; test Unigram models
     /// first). &lt;pad&gt; and &lt;mask&gt; are used if the model has them, otherwise appended.
     /// </summary>
     public static SubwordTokenizer FromSentencePiece(Stream model)

@@ -34,6 +34,53 @@ public sealed class PipelineCommandTests
     public static void Cleanup() => _dir.Dispose();
 
     [TestMethod]
+    public void RelearnWithACorpusCapHeldOutLossAndKeepBestAndFinetuneWithASchedule()
+    {
+        // The study's regime: a capped corpus, many epochs over it, the best checkpoint by held-out loss.
+        var lines = Directory.GetFiles(Data("raw/xa")).Order(StringComparer.Ordinal).SelectMany(File.ReadAllLines).ToArray();
+        File.WriteAllLines(_dir.File("xa-train.txt"), lines.Skip(40));
+        File.WriteAllLines(_dir.File("xa-held.txt"), lines.Take(40));
+        var r = CliRunner.RunOk(["relearn", .. Small, "--model", Lm, "--input", _dir.File("xa-train.txt"), "--output", _dir.File("xa-cap.zip"), "--steps", "6",
+            "--vocab", "300", "--corpus-tokens", "400", "--validation", _dir.File("xa-held.txt"), "--validate-every", "2", "--keep-best",
+            "--checkpoint-dir", _dir.File("xa-cap-ckpt"), "--output-bias", "zero", "--verbose"]);
+        StringAssert.Contains(r.StdOut, "corpus capped at 400 tokens");
+        StringAssert.Contains(r.StdOut, "lowest held-out MLM loss");
+        Assert.IsTrue(File.Exists(Path.Combine(_dir.File("xa-cap-ckpt"), "best.safetensors")), r.ToString());
+        var bad = CliRunner.Run(["relearn", "--model", Lm, "--input", _dir.File("xa-train.txt"), "--output", _dir.File("x.zip"), "--keep-best"]);
+        Assert.AreEqual(2, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.StdErr, "--keep-best needs --validation");
+
+        var f = CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--train", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("nli-best.zip"),
+            "--steps", "4", "--warmup", "0.25", "--linear-decay", "--validation", Data("xnli/dev/dev.en.tsv"), "--validate-every", "2", "--keep-best",
+            "--checkpoint-dir", _dir.File("nli-best-ckpt")]);
+        Assert.IsTrue(File.Exists(Path.Combine(_dir.File("nli-best-ckpt"), "best.safetensors")), f.ToString());
+    }
+
+    [TestMethod]
+    public void CipherWritesCipheredTextAndTsvWhoseLabelsStayAndRoundTrips()
+    {
+        string dev = Data("xnli/dev/dev.en.tsv");
+        CliRunner.RunOk("cipher", "--input", dev, "--output", _dir.File("dev.cipher.tsv"));
+        var original = File.ReadAllLines(dev);
+        var ciphered = File.ReadAllLines(_dir.File("dev.cipher.tsv"));
+        Assert.AreEqual(original[0], ciphered[0], "the header stays");
+        Assert.AreEqual(original.Length, ciphered.Length);
+        int label = Array.IndexOf(original[0].Split('\t'), "label");
+        Assert.IsTrue(label >= 0, "test data: the dev set has a label column");
+        for (int i = 1; i < original.Length; i++)
+        {
+            var (o, c) = (original[i].Split('\t'), ciphered[i].Split('\t'));
+            Assert.AreEqual(o[label], c[label], $"row {i}: the label changed");
+            Assert.IsFalse(c.Where((_, j) => j != label).Any(x => x.Any(char.IsAsciiLetter)), $"row {i}: Latin letters left: {ciphered[i]}");
+        }
+        CliRunner.RunOk("cipher", "--input", _dir.File("dev.cipher.tsv"), "--output", _dir.File("dev.back.tsv"));
+        CollectionAssert.AreEqual(original, File.ReadAllLines(_dir.File("dev.back.tsv")), "ciphering twice gives the original");
+        var bad = CliRunner.Run("cipher", "--input", dev, "--output", _dir.File("x.tsv"), "--columns", "nope");
+        Assert.AreEqual(2, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.StdErr, "'nope' is not a column");
+    }
+
+    [TestMethod]
     public void RelearnFinetuneAssembleEvaluateExportImport()
     {
         var relearn = CliRunner.RunOk(["relearn", .. Small, "--model", Lm, "--input", Data("raw/xa"), "--language", "xa", "--output", _dir.File("xa.zip"), "--steps", "3", "--vocab", "300"]);
