@@ -85,6 +85,10 @@ public static class OnnxConversion
             }
             foreach (var output in node.Outputs) producers[output] = node;
         }
+        // Fused or quantised operators (Attention, SkipLayerNormalization, MatMulInteger, ...) hide weights in
+        // layouts this mapping does not know: refuse them rather than produce a silently different model.
+        var unknown = graph.Nodes.FirstOrDefault(n => !KnownOperators.Contains(n.OpType));
+        if (unknown is not null) throw Fail($"node '{unknown.Name}' has operator {unknown.OpType}, which a plain PyTorch BERT export does not contain; this converter cannot map it.");
         var initializers = graph.Initializers.ToDictionary(t => t.Name, StringComparer.Ordinal);
         static bool IsHfName(string name) => name.Contains('.') && (name.EndsWith(".weight", StringComparison.Ordinal) || name.EndsWith(".bias", StringComparison.Ordinal));
 
@@ -152,10 +156,6 @@ public static class OnnxConversion
         int erfs = graph.Nodes.Count(n => n.OpType == "Erf");
         if (erfs != layers)
             throw Fail($"the feed-forward activation is not exact GELU (x·½(1 + erf(x/√2))): the graph has {erfs} Erf nodes for {layers} layers.");
-        // Fused or quantised operators (Attention, SkipLayerNormalization, MatMulInteger, ...) hide weights in
-        // layouts this mapping does not know: refuse them rather than produce a silently different model.
-        var unknown = graph.Nodes.FirstOrDefault(n => !KnownOperators.Contains(n.OpType));
-        if (unknown is not null) throw Fail($"node '{unknown.Name}' has operator {unknown.OpType}, which a plain PyTorch BERT export does not contain; this converter cannot map it.");
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray("BertModel"),
