@@ -16,6 +16,7 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIg
     ["vs-pytorch"] = VsPyTorch.Run,
     ["vs-pytorch-worker"] = VsPyTorch.RunWorker,
     ["step-profile"] = StepProfile.Run,
+    ["unigram-entropy"] = UnigramEntropy.Run,
 };
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var run))
 {

@@ -27,7 +27,7 @@ public static class FinetuneCommand
     public static Command Create(CliHost host)
     {
         var model = CliOptions.Input("--model", "The pretrained (or imported) language model zip; it is not changed", aliases: "-m");
-        var train = CliOptions.Input("--train", "Labelled pairs: a TSV with premise/hypothesis/label columns (or text_a/text_b/label, or no header: columns 0, 1, 2)", aliases: "-i");
+        var train = CliOptions.Input("--input", "Labelled pairs: a TSV with premise/hypothesis/label columns (or text_a/text_b/label, or no header: columns 0, 1, 2)", aliases: "-i");
         var output = CliOptions.Output("--output", "The classifier zip to write", aliases: "-o");
         var validation = CliOptions.Input("--validation", "Held-out pairs in the same format, evaluated every --validate-every updates", required: false);
         var labels = new Option<string>("--labels") { Description = "The label set, comma-separated, in key order", DefaultValueFactory = _ => string.Join(",", XnliTsv.NliLabelNames), HelpName = "a,b,c" };
@@ -39,39 +39,47 @@ public static class FinetuneCommand
         var seq = CliOptions.Number("--seq", "Longest pair in tokens (longer pairs are truncated)", 128).AtLeast(8);
         var lr = CliOptions.Number("--lr", "Learning rate (the paper: 1e-5; tiny models want about 1e-3)", 1e-5, "rate").AtLeast(0);
         var validateEvery = CliOptions.Number("--validate-every", "Validate every N updates (0: at the end only)", 0L).AtLeast(0);
+        var warmup = CliOptions.Number("--warmup", "Linear warm-up as a fraction of the updates (the paper: 0)", 0.0, "fraction").AtLeast(0);
+        var decay = new Option<bool>("--linear-decay") { Description = "Decay the learning rate linearly to 0 after the warm-up (the paper: constant)" };
+        var keepBest = new Option<bool>("--keep-best") { Description = "Keep the weights with the best validation accuracy (needs --validation and --checkpoint-dir)" };
         var seed = CliOptions.Seed();
         var device = CliOptions.Device();
         var checkpoints = new CheckpointOptions();
 
         var command = new Command("finetune", "Task adaptation: fine-tune the body of a language model and a new classification head on labelled sentence pairs (e.g. English MNLI), token embeddings frozen unless --all-params.")
         {
-            model, train, output, validation, labels, maxExamples, allParams, epochs, steps, batch, seq, lr, validateEvery, seed, device,
+            model, train, output, validation, labels, maxExamples, allParams, epochs, steps, batch, seq, lr, validateEvery, warmup, decay, keepBest, seed, device,
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
         command.WithExamples(
-            "mlnf finetune --model en-forget.zip --train ../shared/data/glue_pools/MNLI/train.tsv --output nli-forget.zip --epochs 2",
-            "mlnf finetune --model en-std.zip --train mnli.tsv --validation ../shared/data/xnli/dev/dev.en.tsv --output nli.zip --all-params --lr 2e-5",
-            "mlnf finetune --model en-std.zip --train mnli.tsv --output nli.zip --resume      # after Ctrl+C");
+            "mlnf finetune --model en-forget.zip --input ../shared/data/glue_pools/MNLI/train.tsv --output nli-forget.zip --epochs 2",
+            "mlnf finetune --model en-std.zip --input mnli.tsv --validation ../shared/data/xnli/dev/dev.en.tsv --output nli.zip --all-params --lr 2e-5",
+            "mlnf finetune --model en-std.zip --input mnli.tsv --output nli.zip --resume      # after Ctrl+C");
 
         return host.SetAction(command, (parse, context) =>
         {
             int runSeed = parse.GetValue(seed);
             var ml = context.CreateMLContext(runSeed);
             var labelNames = PairData.ParseLabels(parse.GetValue(labels)!, "--labels");
-            var pairs = PairData.LoadPairs(parse.GetValue(train), "--train", labelNames, parse.GetValue(maxExamples));
+            var pairs = PairData.LoadPairs(parse.GetValue(train), "--input", labelNames, parse.GetValue(maxExamples));
             var held = parse.GetValue(validation) is { } v ? PairData.LoadPairs(v, "--validation", labelNames) : null;
             string outputPath = PathChecks.OutputFile(parse.GetValue(output), "--output");
             var (checkpointPath, scratch) = checkpoints.Resolve(parse, outputPath);
             var lm = ModelFiles.Load<LanguageModelTransformer>(ml, parse.GetValue(model), "--model");
 
             bool freeze = !parse.GetValue(allParams);
+            bool best = parse.GetValue(keepBest);
+            if (best && held is null) throw new CliUsageException("--keep-best needs --validation");
+            if (best && scratch) throw new CliUsageException("--keep-best needs --checkpoint-dir (the best weights are kept there)");
+            if (parse.GetValue(warmup) >= 1) throw new CliUsageException("--warmup is a fraction of the updates and must be below 1");
             var options = new SentencePairClassificationTrainer.Options
             {
                 LanguageModel = lm, Seed = runSeed, Device = CliOptions.DeviceValue(parse, device),
                 Settings = new TaskAdaptationSettings
                 {
                     Epochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), MaxSequenceLength = parse.GetValue(seq),
-                    LearningRate = parse.GetValue(lr), FreezeTokenEmbeddings = freeze, ValidationInterval = held is null ? 0 : parse.GetValue(validateEvery) is > 0 and var every ? every : long.MaxValue, // MaxValue: at the last update only
+                    LearningRate = parse.GetValue(lr), WarmupFraction = parse.GetValue(warmup), LinearDecay = parse.GetValue(decay), KeepBestCheckpoint = best,
+                    FreezeTokenEmbeddings = freeze, ValidationInterval = held is null ? 0 : parse.GetValue(validateEvery) is > 0 and var every ? every : long.MaxValue, // MaxValue: at the last update only
                     CheckpointDirectory = checkpointPath, CheckpointInterval = parse.GetValue(checkpoints.Every), Resume = parse.GetValue(checkpoints.Resume),
                 },
             };

@@ -20,6 +20,7 @@ public static class PretrainCommand
         var k = CliOptions.Number("--k", "Active forgetting: reset the token embeddings every K updates (0 = standard)", 1000L, "K").AtLeast(0, "0 is standard pretraining");
         var standard = new Option<bool>("--standard") { Description = "Standard pretraining without resets (same as --k 0)" };
         var preset = new Option<string>("--preset") { Description = "Model size", DefaultValueFactory = _ => "Small" }.OneOf(Presets);
+        var from = CliOptions.Input("--from", "Continue pretraining this language model zip (from pretrain, relearn or import): its weights, tokenizer and size are kept; with --k its embeddings are reset every K updates", required: false);
         var hidden = CliOptions.OptionalNumber<int>("--hidden", "Hidden size (overrides the preset's)", "D").AtLeast(8);
         var layers = CliOptions.OptionalNumber<int>("--layers", "Number of transformer layers (overrides the preset's)", "N").AtLeast(1);
         var heads = CliOptions.OptionalNumber<int>("--heads", "Attention heads; must divide --hidden (default: the preset's, or hidden/32 with --hidden)", "N").AtLeast(1);
@@ -31,7 +32,7 @@ public static class PretrainCommand
         var seq = CliOptions.Number("--seq", "Longest sequence in tokens (longer text is truncated)", 128).AtLeast(8);
         var lr = CliOptions.Number("--lr", "Peak learning rate of the body", 7e-4, "rate").AtLeast(0);
         var embLr = CliOptions.OptionalNumber<double>("--emb-lr", "Peak learning rate of the token embeddings (default: --lr)", "rate").AtLeast(0);
-        var vocab = CliOptions.Number("--vocab", "Size of the byte-level BPE vocabulary trained on the input", 8000).AtLeast(300, "5 special tokens + 256 bytes + merges");
+        var vocab = CliOptions.Number("--vocab", "Size of the byte-level BPE vocabulary trained on the input (it holds the label words of the built-in LiST tasks as single tokens)", 8000).AtLeast(ActiveForgettingPretrainer.MinimumVocabularySize, "5 special tokens + 256 bytes + the LiST label words + merges");
         var seed = CliOptions.Seed();
         var device = CliOptions.Device();
         var checkpoints = new CheckpointOptions();
@@ -43,7 +44,7 @@ public static class PretrainCommand
 
         var command = new Command("pretrain", "Pretrain a RoBERTa-style masked language model, standard or with active forgetting, and save it as an ML.NET zip with its training history.")
         {
-            input, column, maxRows, output, history, k, standard, preset, hidden, layers, heads, ffn, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
+            input, column, maxRows, output, history, k, standard, from, preset, hidden, layers, heads, ffn, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
             device, validation, validateEvery, keepBest, precision,
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
@@ -53,7 +54,8 @@ public static class PretrainCommand
             "mlnf pretrain --input ../shared/data/raw/en --output en-forget.zip --k 1000 --preset Small --steps 125000",
             "mlnf pretrain --input corpus.txt --output en-std.zip --standard --preset Tiny --epochs 2 --history std.json",
             "mlnf pretrain --input sentences.tsv --column sentence --output lm.zip --steps 5000 --checkpoint-every 500",
-            "mlnf pretrain --input corpus.txt --output lm.zip --steps 5000 --resume      # after Ctrl+C");
+            "mlnf pretrain --input corpus.txt --output lm.zip --steps 5000 --resume      # after Ctrl+C",
+            "mlnf pretrain --from minilm.zip --input ../shared/data/raw/en --output minilm-forget.zip --k 500 --steps 5000 --lr 1e-4");
 
         return host.SetAction(command, (parse, context) =>
         {
@@ -71,6 +73,14 @@ public static class PretrainCommand
                 throw new CliUsageException($"--validation must have the same text column as --input ('{train.Column}'), found '{held.Column}'");
             if (parse.GetValue(keepBest) && held is null) throw new CliUsageException("--keep-best needs --validation");
 
+            LanguageModelTransformer? initial = null;
+            if (parse.GetValue(from) is { } start)
+            {
+                // The starting model fixes size and vocabulary: refuse the options that would be ignored.
+                var fixedBy = new Option[] { preset, hidden, layers, heads, ffn, vocab }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                if (fixedBy.Count > 0) throw new CliUsageException($"--from keeps the model's size and tokenizer; drop {string.Join(", ", fixedBy)}");
+                initial = ModelFiles.Load<LanguageModelTransformer>(ml, start, "--from");
+            }
             long resetInterval = parse.GetValue(standard) ? 0 : parse.GetValue(k);
             double learningRate = parse.GetValue(lr);
             int? width = parse.GetValue(hidden);
@@ -82,6 +92,7 @@ public static class PretrainCommand
             var options = new ActiveForgettingPretrainer.Options
             {
                 InputColumnName = train.Column,
+                InitialModel = initial,
                 ModelPreset = CliOptions.Canonical(parse.GetValue(preset)!, Presets),
                 HiddenSize = width,
                 NumLayers = parse.GetValue(layers),
@@ -107,7 +118,8 @@ public static class PretrainCommand
                 MatmulPrecision = CliOptions.Canonical(parse.GetValue(precision)!, ["float32", "bf16"]) == "bf16" ? MLNetForgetting.Runtime.MatmulPrecision.BFloat16 : MLNetForgetting.Runtime.MatmulPrecision.Float32,
             };
             string kind = resetInterval == 0 ? "standard" : $"forgetting K={resetInterval}";
-            context.WriteLine($"Pretraining ({kind}, preset {options.ModelPreset}, seed {runSeed}) on {train.Description}");
+            string what = initial is null ? $"preset {options.ModelPreset}" : $"continued from {parse.GetValue(from)}";
+            context.WriteLine($"Pretraining ({kind}, {what}, seed {runSeed}) on {train.Description}");
             var job = new PretrainJob(kind, train, options, outputPath, historyPath,
                 DeleteCheckpointOnSuccess: scratch, StopAfterSteps: parse.GetValue(checkpoints.StopAfter));
             var model = PretrainRun.Execute(context, ml, job);

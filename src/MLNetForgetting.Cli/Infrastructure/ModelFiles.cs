@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetForgetting.MLNet.Classification;
 using MLNetForgetting.MLNet.FewShot;
+using MLNetForgetting.MLNet.Persistence;
 using MLNetForgetting.MLNet.Pretraining;
 
 namespace MLNetForgetting.Cli.Infrastructure;
@@ -25,7 +26,7 @@ public static class ModelFiles
         string file = PathChecks.InputFile(path, option);
         try
         {
-            return ml.Model.Load(file, out inputSchema);
+            return ml.Model.LoadChecked(file, out inputSchema); // our ModelFormatException, not ML.NET's reflection wrapper
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {

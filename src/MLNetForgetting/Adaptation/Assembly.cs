@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using MLNetForgetting.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -55,6 +57,28 @@ public static class ModelAssembly
             copy.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// SHA-256 (hex) of the pretrained body a model carries: every parameter except the embedding side
+    /// (<see cref="EmbeddingSideNames"/>, which relearning replaces), a classification head and installed
+    /// adapters, by ordinal name (name, shape, bytes). A pretrained model and every model relearned from
+    /// it have the same value, because relearning trains the embedding side only; a task-adapted
+    /// classifier records the value of the model it was fine-tuned from, since fine-tuning moves its body.
+    /// </summary>
+    public static string BodyFingerprint(RobertaForMaskedLM model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, p) in model.named_parameters()
+                     .Where(p => !EmbeddingSideNames.Contains(p.name) && !p.name.StartsWith("classifier.", StringComparison.Ordinal) && !p.name.Contains(".adapter.", StringComparison.Ordinal))
+                     .OrderBy(p => p.name, StringComparer.Ordinal))
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes($"{name}|{string.Join(",", p.shape)}\n"));
+            using var cpu = p.detach().cpu().contiguous();
+            sha.AppendData(cpu.bytes);
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     /// <summary>Names of the parameters Assemble takes from the relearned model: E and the MLM output bias.</summary>

@@ -38,12 +38,24 @@ public sealed record RelearningSettings
     public double Epsilon { get; init; } = 1e-6;
     public double MaskProbability { get; init; } = 0.15;
     /// <summary>
-    /// Whether the (resized, zeroed) MLM output bias trains along with E. Default false: methods.md
-    /// §2 says only E and its tied output weight train and that whether the bias trains is
-    /// unverified, so by default it stays at zero and only E moves. True adds it to the optimizer
-    /// (no weight decay; it is 1-D).
+    /// What happens to the MLM output bias when E is replaced. Default <see cref="RelearnedOutputBias.KeepFrozen"/>,
+    /// as the authors' code does: the pretrained bias is kept and frozen, so only E (and its tied output
+    /// weight) moves. See <see cref="RelearnedOutputBias"/> for the other choices.
     /// </summary>
-    public bool TrainOutputBias { get; init; }
+    public RelearnedOutputBias OutputBias { get; init; } = RelearnedOutputBias.KeepFrozen;
+    /// <summary>
+    /// Corpus cap: relearn on the first N tokens of the target text only (in corpus order, under the
+    /// target tokenizer; the sequence that crosses the cap is cut to fit). This is the paper's "5M tokens":
+    /// the size of the adaptation corpus, independent of how many updates or epochs are run over it
+    /// (<see cref="MaxSteps"/>, <see cref="MaxTokens"/>). Null: the whole corpus.
+    /// </summary>
+    public long? CorpusTokenCap { get; init; }
+    /// <summary>
+    /// Keep the weights with the lowest held-out target-language MLM loss (evaluated every
+    /// <see cref="EvaluationInterval"/> updates) and return them; needs a held-out corpus and a
+    /// <see cref="CheckpointDirectory"/>. The paper keeps the best checkpoint of a long run.
+    /// </summary>
+    public bool KeepBestCheckpoint { get; init; }
     /// <summary>Sequences sorted together for length bucketing, in batches.</summary>
     public int BucketPoolBatches { get; init; } = 50;
     /// <summary>Seeds the new E (the reference uses seed 0), dropout, masking and data order.</summary>
@@ -72,7 +84,25 @@ public sealed record RelearningSettings
         Check(CheckpointInterval >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
         Check(EvaluationInterval >= 0, nameof(EvaluationInterval), EvaluationInterval, "must be >= 0");
         Check(LogInterval > 0, nameof(LogInterval), LogInterval, "must be positive");
+        Check(CorpusTokenCap is null or >= 3, nameof(CorpusTokenCap), CorpusTokenCap, "must be at least 3 (one sequence <s> token </s>)");
+        Check(!KeepBestCheckpoint || (CheckpointDirectory is not null && EvaluationInterval > 0), nameof(KeepBestCheckpoint), KeepBestCheckpoint,
+            "needs a CheckpointDirectory and an EvaluationInterval > 0 (and a held-out corpus)");
     }
+}
+
+/// <summary>What relearning does with the MLM output bias (one entry per vocabulary item) when E is replaced.</summary>
+public enum RelearnedOutputBias
+{
+    /// <summary>
+    /// The authors' behaviour: keep the pretrained bias and freeze it. With a target vocabulary of another
+    /// size, the first min(old, new) entries are kept and new entries get the mean of the old bias (a
+    /// neutral prior: ids of different vocabularies do not correspond anyway).
+    /// </summary>
+    KeepFrozen,
+    /// <summary>Zero the bias and freeze it: only E moves.</summary>
+    ZeroFrozen,
+    /// <summary>Zero the bias and train it with E (no weight decay; it is 1-D).</summary>
+    ZeroTrained,
 }
 
 /// <summary>
@@ -80,13 +110,14 @@ public sealed record RelearningSettings
 /// <see cref="TrainingHistory.Steps"/> and the evaluation callback's metrics (from update 0 on) in
 /// <see cref="TrainingHistory.Validations"/>.
 /// </summary>
-public sealed record RelearningResult(TrainingHistory History, long TotalSteps, CorpusStats Corpus, long ResumedFromStep);
+/// <see cref="BestStep"/> is the update whose weights were kept when <see cref="RelearningSettings.KeepBestCheckpoint"/> is set.
+public sealed record RelearningResult(TrainingHistory History, long TotalSteps, CorpusStats Corpus, long ResumedFromStep, long? BestStep = null);
 
 /// <summary>
 /// Language adaptation by relearning token embeddings ([AF] §2 stage 2, following [ART]): a new E
 /// for the target vocabulary, drawn from N(0, 0.02²) with the padding row 0; every other parameter
 /// frozen; masked LM on target-language text with a fresh optimizer over E only (plus the output
-/// bias if <see cref="RelearningSettings.TrainOutputBias"/>), warm-up and linear decay, no
+/// bias with <see cref="RelearnedOutputBias.ZeroTrained"/>), warm-up and linear decay, no
 /// resets, no clipping, dropout on.
 /// </summary>
 public static class EmbeddingRelearning
@@ -173,12 +204,15 @@ public static class EmbeddingRelearning
         Func<long, IReadOnlyDictionary<string, double>>? evaluate = null,
         Action<string>? log = null,
         IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Func<IEnumerable<string?>>? heldOutCorpus = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(targetTokenizer);
         ArgumentNullException.ThrowIfNull(corpus);
         settings.Validate();
+        if (settings.KeepBestCheckpoint && heldOutCorpus is null)
+            throw new ArgumentException("RelearningSettings.KeepBestCheckpoint needs a held-out target-language corpus (heldOutCorpus).", nameof(heldOutCorpus));
         if (targetTokenizer.PadId != model.Config.PadTokenId)
             throw new ArgumentException($"The target tokenizer pads with id {targetTokenizer.PadId} but the model with {model.Config.PadTokenId}.", nameof(targetTokenizer));
         int maxLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxSequenceLength);
@@ -186,7 +220,7 @@ public static class EmbeddingRelearning
 
         // Epoch e: stream, tokenize, bucket by length; the order depends only on (seed, e), so resume and the token budget can replay it.
         IEnumerable<IReadOnlyList<int[]>> Batches(int epoch, CorpusStats counters) =>
-            Batching.LengthBucketed(Batching.Encode(corpus(), targetTokenizer, maxLength, counters),
+            Batching.LengthBucketed(CapTokens(Batching.Encode(corpus(), targetTokenizer, maxLength, counters), settings.CorpusTokenCap, targetTokenizer.EosId),
                 settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop<object>.StepSeed(settings.Seed, -1 - epoch)));
         IEnumerable<IReadOnlyList<int[]>> Epoch(int epoch) => Batches(epoch, epoch == 0 ? stats : new CorpusStats());
 
@@ -198,10 +232,15 @@ public static class EmbeddingRelearning
             log?.Invoke($"relearn: token budget {budget} = {budgetSteps} updates of batch {settings.BatchSize}; training {totalSteps} updates");
         }
 
-        // Stage 2: fresh E (seeded, pad row 0) and a zeroed, resized output bias; body tensors untouched.
-        model.ReplaceTokenEmbeddings(targetTokenizer.VocabSize, new Generator((ulong)(uint)settings.Seed));
+        // Stage 2: fresh E (seeded, pad row 0) and a resized output bias (kept or zeroed); body tensors untouched.
+        using (var englishBias = model.LMHead.Bias.detach().clone())
+        {
+            model.ReplaceTokenEmbeddings(targetTokenizer.VocabSize, new Generator((ulong)(uint)settings.Seed));
+            if (settings.OutputBias == RelearnedOutputBias.KeepFrozen) KeepBias(model.LMHead.Bias, englishBias);
+        }
+        bool trainBias = settings.OutputBias == RelearnedOutputBias.ZeroTrained;
         var trainable = new List<Parameter> { model.TokenEmbeddings };
-        if (settings.TrainOutputBias) trainable.Add(model.LMHead.Bias);
+        if (trainBias) trainable.Add(model.LMHead.Bias);
         var trainableIds = trainable.Select(TensorIdentity.Of).ToHashSet();
         var savedFlags = model.named_parameters().Where(p => !trainableIds.Contains(TensorIdentity.Of(p.parameter)))
             .Select(p => (p.parameter, p.parameter.requires_grad)).ToList();
@@ -213,42 +252,93 @@ public static class EmbeddingRelearning
             long warmup = (long)Math.Round(settings.WarmupFraction * totalSteps);
             var schedule = new WarmupPolynomialDecaySchedule(settings.LearningRate, warmup, totalSteps);
             var groups = new List<ParameterGroup> { new(EmbeddingGroup, new[] { model.TokenEmbeddings }, schedule, settings.WeightDecay) };
-            if (settings.TrainOutputBias) groups.Add(new ParameterGroup(OutputBiasGroup, new[] { model.LMHead.Bias }, schedule, 0.0));
+            if (trainBias) groups.Add(new ParameterGroup(OutputBiasGroup, new[] { model.LMHead.Bias }, schedule, 0.0));
             using var optimizer = new AdamEF(groups, settings.Beta1, settings.Beta2, settings.Epsilon);
             var objective = new MaskedLmObjective(model, targetTokenizer, device, settings.MaskProbability);
+            // Held-out MLM loss ("loss", which picks the best checkpoint) beside the caller's metrics;
+            // the held-out batches are fixed (no shuffling) and so are their masks (seeded per run).
+            var heldOut = heldOutCorpus is null ? null
+                : Batching.LengthBucketed(Batching.Encode(heldOutCorpus(), targetTokenizer, maxLength, new CorpusStats()), settings.BatchSize, 1, new Random(0)).ToList();
+            if (heldOut is { Count: 0 }) throw new ArgumentException("The held-out target-language corpus has no non-empty line.", nameof(heldOutCorpus));
+            Func<long, IReadOnlyDictionary<string, double>>? validate = heldOut is null ? evaluate : step =>
+            {
+                var metrics = new Dictionary<string, double>(objective.Evaluate(heldOut, settings.Seed));
+                if (evaluate is not null) foreach (var (k, v) in evaluate(step)) metrics[k] = v;
+                return metrics;
+            };
 
             var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions
             {
                 MaxSteps = totalSteps, Seed = settings.Seed, ClipNorm = null, // the reference adapts without clipping
                 CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
-                ValidationInterval = evaluate is null ? 0 : settings.EvaluationInterval, LogInterval = settings.LogInterval,
+                ValidationInterval = validate is null ? 0 : settings.EvaluationInterval, LogInterval = settings.LogInterval,
+                KeepBestCheckpoint = settings.KeepBestCheckpoint,
                 Phase = "relearn embeddings",
             })
             {
                 Log = log,
                 Progress = progress,
-                Validate = evaluate,
+                Validate = validate,
                 CheckpointMetadata = () => new Dictionary<string, string> { ["mlnf.target_tokenizer"] = targetTokenizer.Fingerprint },
             };
 
             bool resuming = settings.Resume && settings.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop<object>.CheckpointFile));
-            if (evaluate is not null && settings.EvaluationInterval > 0 && !resuming)
+            if (validate is not null && settings.EvaluationInterval > 0 && !resuming)
             {
                 // Update 0 anchors the curve (fresh random E); a resumed run has it in the checkpoint's history.
-                var metrics = EvaluateNow(model, evaluate, 0);
+                var metrics = EvaluateNow(model, validate, 0);
                 loop.History.Validations.Add(new ValidationRecord(0, metrics));
                 log?.Invoke("relearn embeddings: evaluation before training: " + string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             }
             var history = loop.Run(Epoch, objective.Step, cancellationToken);
             if (stats.SkippedEmpty > 0 || stats.Truncated > 0)
                 log?.Invoke($"relearn embeddings: corpus {stats} (blank lines skipped, long lines truncated to {maxLength} tokens)");
-            return new RelearningResult(history, totalSteps, stats, loop.ResumedFromStep);
+            long? bestStep = null;
+            if (settings.KeepBestCheckpoint && loop.LoadBestWeights())
+            {
+                bestStep = loop.BestStep ?? BestStepOf(history);
+                log?.Invoke($"relearn embeddings: kept the weights of update {bestStep} (lowest held-out MLM loss)");
+            }
+            return new RelearningResult(history, totalSteps, stats, loop.ResumedFromStep, bestStep);
         }
         finally
         {
             foreach (var (p, flag) in savedFlags) p.requires_grad = flag;
         }
     }
+
+    /// <summary>
+    /// The first <paramref name="cap"/> tokens of a stream of encoded sequences: whole sequences while
+    /// they fit, then the crossing one cut to the remaining room (ending with &lt;/s&gt;), then nothing.
+    /// </summary>
+    internal static IEnumerable<int[]> CapTokens(IEnumerable<int[]> sequences, long? cap, int eosId)
+    {
+        if (cap is not long budget) { foreach (var s in sequences) yield return s; yield break; }
+        long used = 0;
+        foreach (var s in sequences)
+        {
+            long room = budget - used;
+            if (room < 3) yield break;          // not even <s> token </s>
+            if (s.Length <= room) { used += s.Length; yield return s; continue; }
+            var cut = s[..(int)room];
+            cut[^1] = eosId;
+            used += cut.Length;
+            yield return cut;
+            yield break;
+        }
+    }
+
+    // The pretrained bias where ids overlap, its mean for ids beyond the old vocabulary.
+    private static void KeepBias(Parameter bias, Tensor english)
+    {
+        using var _ = no_grad();
+        long n = Math.Min(bias.shape[0], english.shape[0]);
+        bias.fill_(english.mean().item<float>());
+        bias[TensorIndex.Slice(0, n)].copy_(english[TensorIndex.Slice(0, n)]);
+    }
+
+    private static long? BestStepOf(TrainingHistory history) =>
+        history.Validations.Where(v => v.Metrics.ContainsKey("loss")).MinBy(v => v.Metrics["loss"])?.Step;
 
     private static IReadOnlyDictionary<string, double> EvaluateNow(RobertaForMaskedLM model, Func<long, IReadOnlyDictionary<string, double>> evaluate, long step)
     {

@@ -83,6 +83,59 @@ public static class ActiveForgetting
     public const string EmbeddingGroup = "embeddings";
     public const string ResetEvent = "reset";
 
+    /// <summary>Checkpoint metadata key holding the training configuration a resumed run must match.</summary>
+    public const string ConfigurationKey = "mlnf.pretrain.configuration";
+
+    /// <summary>
+    /// The settings that shape the run (reset interval, schedule, learning rates, optimiser, masking,
+    /// batch and sequence sizes, seed), the tokenizer's fingerprint and a SHA-256 of the corpus lines
+    /// (one extra pass over the text, made only when checkpoints are written).
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> ResumeConfiguration(PretrainingSettings s, SubwordTokenizer tokenizer, Func<IEnumerable<string?>> corpus)
+    {
+        static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        long lines = 0;
+        foreach (var line in corpus())
+        {
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes((line ?? "") + "\n"));
+            lines++;
+        }
+        return new Dictionary<string, string>
+        {
+            [nameof(s.ResetInterval)] = s.ResetInterval.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [nameof(s.MaxSteps)] = s.MaxSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [nameof(s.WarmupFraction)] = F(s.WarmupFraction),
+            [nameof(s.LearningRate)] = F(s.LearningRate),
+            [nameof(s.EmbeddingLearningRate)] = F(s.EmbeddingLearningRate),
+            [nameof(s.WeightDecay)] = F(s.WeightDecay),
+            [nameof(s.ClipNorm)] = s.ClipNorm is { } c ? F(c) : "none",
+            ["Adam"] = $"{F(s.Beta1)}/{F(s.Beta2)}/{F(s.Epsilon)}",
+            [nameof(s.MaskProbability)] = F(s.MaskProbability),
+            [nameof(s.BatchSize)] = s.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [nameof(s.MaxSequenceLength)] = s.MaxSequenceLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [nameof(s.Seed)] = s.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Tokenizer"] = tokenizer.Fingerprint[..16],
+            ["Data"] = $"{lines} lines, sha256 {Convert.ToHexStringLower(sha.GetHashAndReset())[..16]}",
+        };
+    }
+
+    private static void CheckConfiguration(string path, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, string> current, Action<string>? log)
+    {
+        if (!meta.TryGetValue(ConfigurationKey, out var json))
+        {
+            log?.Invoke($"pretrain: {path} was written before checkpoints recorded their configuration; resuming without checking it");
+            return;
+        }
+        var saved = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new();
+        var differences = current
+            .Where(kv => !saved.TryGetValue(kv.Key, out var v) || v != kv.Value)
+            .Select(kv => $"{kv.Key}: {saved.GetValueOrDefault(kv.Key, "(not recorded)")} in the checkpoint, {kv.Value} in this run")
+            .ToList();
+        if (differences.Count > 0)
+            throw new InvalidOperationException($"Cannot resume from {path}: it was written with another training configuration ({string.Join("; ", differences)}). Resume with the settings and data it was written with, or start a new checkpoint folder.");
+    }
+
     /// <summary>The body schedule S(n) and the embedding schedule η_e(n) for these settings.</summary>
     public static (LearningRateSchedule Body, LearningRateSchedule Embeddings) Schedules(PretrainingSettings s)
     {
@@ -149,6 +202,11 @@ public static class ActiveForgetting
             if (validationBatches.Count == 0) throw new ArgumentException("The validation text has no non-empty line.", nameof(validationCorpus));
         }
 
+        // What a checkpoint must have been written with for Resume to continue it: another K, schedule,
+        // learning rate, seed or corpus would silently give a model of neither configuration.
+        IReadOnlyDictionary<string, string>? configuration = settings.CheckpointDirectory is null ? null : ResumeConfiguration(settings, tokenizer, corpus);
+        string? configurationJson = configuration is null ? null : System.Text.Json.JsonSerializer.Serialize(configuration);
+
         TrainingLoop<IReadOnlyList<int[]>>? loop = null;
         loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions
         {
@@ -168,6 +226,8 @@ public static class ActiveForgetting
                 loop!.RecordEvent(n, ResetEvent, $"episode {n / settings.ResetInterval} ended; token embeddings redrawn");
             },
             Validate = validationBatches is null ? null : _ => objective.Evaluate(validationBatches, settings.Seed),
+            CheckpointMetadata = configurationJson is null ? null : () => new Dictionary<string, string> { [ConfigurationKey] = configurationJson },
+            CheckCheckpoint = configuration is null ? null : (path, meta) => CheckConfiguration(path, meta, configuration, log),
         };
 
         // Epoch e: stream the corpus, tokenize, bucket by length; the shuffle depends only on (seed, e).

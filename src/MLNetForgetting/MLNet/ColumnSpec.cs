@@ -62,7 +62,7 @@ public sealed class ColumnSpec
         ColumnKind.Text => "String",
         ColumnKind.Single => "Single",
         ColumnKind.SingleVector => Size > 0 ? $"Vector<Single, {Size}>" : "Vector<Single>",
-        ColumnKind.Key => KeyNames is null ? "Key<UInt32>" : $"Key<UInt32, 0-{KeyNames.Count - 1}>",
+        ColumnKind.Key => "Key<UInt32>", // any number of values: they come from the data
         _ => Kind.ToString(),
     };
 
@@ -111,11 +111,15 @@ public sealed class ColumnSpec
         return builder.ToAnnotations();
     }
 
+    /// <summary>This column as an estimator's output in schema propagation (see the remark inside on vector sizes).</summary>
     internal SchemaShape.Column ToSchemaShapeColumn()
     {
         var type = ToDataViewType();
-        var kind = Kind != ColumnKind.SingleVector ? SchemaShape.Column.VectorKind.Scalar
-            : Size > 0 ? SchemaShape.Column.VectorKind.Vector : SchemaShape.Column.VectorKind.VariableVector;
+        // Every output vector of ours has a fixed length once fitted (the model width, the class count),
+        // even when the estimator cannot tell the number yet (classes come from the data). SchemaShape
+        // carries no lengths, only "known size" (Vector) or not, and stock trainers and NormalizeMinMax
+        // require Vector, so an output is always declared Vector.
+        var kind = Kind != ColumnKind.SingleVector ? SchemaShape.Column.VectorKind.Scalar : SchemaShape.Column.VectorKind.Vector;
         var itemType = type is VectorDataViewType v ? v.ItemType : type is KeyDataViewType ? NumberDataViewType.UInt32 : type;
         SchemaShape? annotations = null;
         if (Kind == ColumnKind.Key)

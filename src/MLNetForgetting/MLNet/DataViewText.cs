@@ -19,4 +19,11 @@ public static class DataViewText
             yield return value.ToString();
         }
     }
+
+    /// <summary>
+    /// The text a model encodes at prediction time: null, empty and whitespace-only text all become the
+    /// empty string, so they get one and the same answer (the model's output for &lt;s&gt;&lt;/s&gt;)
+    /// through <c>Transform</c>, a prediction engine and the direct APIs alike; no row is skipped or fails.
+    /// </summary>
+    public static string ForPrediction(string? text) => string.IsNullOrWhiteSpace(text) ? "" : text;
 }

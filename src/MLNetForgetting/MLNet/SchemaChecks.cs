@@ -18,7 +18,7 @@ public static class SchemaChecks
         ArgumentNullException.ThrowIfNull(schema);
         var column = schema.GetColumnOrNull(columnName);
         if (column is null) throw Missing(columnName, role, paramName);
-        if (!accepts(column.Value.Type)) throw Mismatch(columnName, role, expectedTypeDescription, column.Value.Type.ToString() ?? "?", paramName);
+        if (!accepts(column.Value.Type)) throw Mismatch(columnName, role, expectedTypeDescription, column.Value.Type.ToString() ?? "?", paramName, column.Value.Type is KeyDataViewType);
         return column.Value;
     }
 
@@ -28,7 +28,7 @@ public static class SchemaChecks
     {
         ArgumentNullException.ThrowIfNull(schema);
         if (!schema.TryFindColumn(columnName, out var column)) throw Missing(columnName, role, paramName);
-        if (!accepts(column)) throw Mismatch(columnName, role, expectedTypeDescription, Describe(column), paramName);
+        if (!accepts(column)) throw Mismatch(columnName, role, expectedTypeDescription, Describe(column), paramName, column.IsKey);
         return column;
     }
 
@@ -42,11 +42,14 @@ public static class SchemaChecks
         foreach (var s in specs) Require(schema, s.Name, s.Role, s.ExpectedTypeDescription, s.Accepts);
     }
 
+
     private static ArgumentOutOfRangeException Missing(string name, string role, string paramName) =>
         new(paramName, $"Could not find input column '{name}' (role: {role})");
 
-    private static ArgumentOutOfRangeException Mismatch(string name, string role, string expected, string actual, string paramName) =>
-        new(paramName, $"Schema mismatch for input column '{name}' (role: {role}): expected {expected}, got {actual}");
+    // A key is almost always a label that arrived as text or numbers: say how to make one.
+    private static ArgumentOutOfRangeException Mismatch(string name, string role, string expected, string actual, string paramName, bool actualIsKey) =>
+        new(paramName, $"Schema mismatch for input column '{name}' (role: {role}): expected {expected}, got {actual}"
+            + (expected.StartsWith("Key<", StringComparison.Ordinal) && !actualIsKey ? $". Map the values to keys first: mlContext.Transforms.Conversion.MapValueToKey(\"{name}\")." : ""));
 
     // SchemaShape columns do not print like DataViewType; spell them the same way.
     private static string Describe(SchemaShape.Column c)

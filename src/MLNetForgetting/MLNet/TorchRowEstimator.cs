@@ -15,7 +15,7 @@ public abstract class TorchRowEstimator<TTransformer> : IEstimator<TTransformer>
     protected TorchRowEstimator(IHostEnvironment env, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);
-        Host = env.Register(registrationName);
+        Host = env.Register(LogSources.Prefix + registrationName);
     }
 
     /// <summary>The ML.NET host (logging channels, seeded random).</summary>
@@ -35,6 +35,7 @@ public abstract class TorchRowEstimator<TTransformer> : IEstimator<TTransformer>
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         SchemaChecks.RequireAll(inputSchema, InputColumns);
+        SchemaChecks.RequireAll(inputSchema, TrainingOnlyColumns); // as ML.NET trainers check their label here
         var columns = inputSchema.ToDictionary(c => c.Name);
         foreach (var spec in OutputColumns) columns[spec.Name] = spec.ToSchemaShapeColumn();
         return new SchemaShape(columns.Values);

@@ -103,6 +103,11 @@ public sealed class TrainingLoop<TBatch>
     public Func<long, IReadOnlyDictionary<string, double>>? Validate { get; init; }
     /// <summary>Extra strings stored in checkpoints (e.g. the trainer's configuration).</summary>
     public Func<IReadOnlyDictionary<string, string>>? CheckpointMetadata { get; init; }
+    /// <summary>
+    /// On resume, receives the checkpoint's path and metadata before anything is loaded into the model;
+    /// throwing refuses the checkpoint (a trainer checks there that the run's configuration is unchanged).
+    /// </summary>
+    public Action<string, IReadOnlyDictionary<string, string>>? CheckCheckpoint { get; init; }
     /// <summary>On resume, receives the metadata of the checkpoint being loaded (what <see cref="CheckpointMetadata"/> stored), before the first update.</summary>
     public Action<IReadOnlyDictionary<string, string>>? RestoreMetadata { get; init; }
     /// <summary>The update the run resumed from (0 for a fresh run).</summary>
@@ -357,6 +362,7 @@ public sealed class TrainingLoop<TBatch>
         {
             if (!meta.TryGetValue("mlnf.loop", out var json) || JsonSerializer.Deserialize<LoopState>(json, StateJson) is not { } state)
                 throw new InvalidDataException($"{path} is not a training checkpoint (no loop state).");
+            CheckCheckpoint?.Invoke(path, meta); // first: it names every differing setting, the seed among them
             if (state.Seed != options.Seed)
                 throw new InvalidOperationException($"The checkpoint in {path} was written by a run with seed {state.Seed}; this run has seed {options.Seed}. Resume with the same seed or start a new checkpoint folder.");
             CopyIntoModel(tensors, ModelPrefix);

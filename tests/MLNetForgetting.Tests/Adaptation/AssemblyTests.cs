@@ -15,7 +15,7 @@ public sealed class AssemblyTests
         using var taskModel = ModelAssembly.Clone(pretrained);
         TaskAdaptation.FineTune(taskModel, EnglishTokenizer, Pairs("en", 64, 2), 3, new TaskAdaptationSettings { MaxSteps = 4, BatchSize = 16, LearningRate = 1e-3 }, CPU);
         using var relearned = ModelAssembly.Clone(pretrained);
-        EmbeddingRelearning.Relearn(relearned, TargetTokenizer, () => TargetCorpus, new RelearningSettings { MaxSteps = 4, BatchSize = 16, TrainOutputBias = true }, CPU);
+        EmbeddingRelearning.Relearn(relearned, TargetTokenizer, () => TargetCorpus, new RelearningSettings { MaxSteps = 4, BatchSize = 16, OutputBias = RelearnedOutputBias.ZeroTrained }, CPU);
         var taskBefore = Snapshot(taskModel);
         var relearnedBefore = Snapshot(relearned);
 

@@ -32,7 +32,7 @@ public sealed class EmbeddingRelearningTests
         {
             if (p.Step == 1) flagsDuringTraining.AddRange(model.named_parameters().Select(x => (x.name, x.parameter.requires_grad)));
         });
-        var result = Relearn(model, Settings(30), progress: progress);
+        var result = Relearn(model, Settings(30) with { OutputBias = RelearnedOutputBias.ZeroFrozen }, progress: progress);
 
         Assert.AreEqual(TargetTokenizer.VocabSize, model.Config.VocabSize);
         Assert.AreEqual(TargetTokenizer.VocabSize, (int)model.TokenEmbeddings.shape[0]);
@@ -42,7 +42,7 @@ public sealed class EmbeddingRelearningTests
         using var fresh = NewModel();
         fresh.ReplaceTokenEmbeddings(TargetTokenizer.VocabSize, new Generator(4));
         Assert.IsFalse(fresh.TokenEmbeddings.allclose(model.TokenEmbeddings), "E did not train");
-        Assert.AreEqual(0.0, model.LMHead.Bias.abs().sum().item<float>(), "the output bias must stay zero unless TrainOutputBias");
+        Assert.AreEqual(0.0, model.LMHead.Bias.abs().sum().item<float>(), "the output bias must stay zero with ZeroFrozen");
         // During training only E requires gradients; afterwards the flags are as before.
         CollectionAssert.AreEquivalent(new[] { RobertaForMaskedLM.TokenEmbeddingsKey }, flagsDuringTraining.Where(f => f.Item2).Select(f => f.Item1).ToArray());
         Assert.IsTrue(model.parameters().All(p => p.requires_grad), "requires_grad flags were not restored");
@@ -51,15 +51,84 @@ public sealed class EmbeddingRelearningTests
     }
 
     [TestMethod]
-    public void TrainOutputBiasTrainsTheResizedBiasToo()
+    public void ZeroTrainedTrainsTheResizedBiasToo()
     {
         using var model = NewModel();
         var before = Snapshot(model);
-        Relearn(model, Settings(20) with { TrainOutputBias = true });
+        Relearn(model, Settings(20) with { OutputBias = RelearnedOutputBias.ZeroTrained });
         Assert.AreEqual(TargetTokenizer.VocabSize, (int)model.LMHead.Bias.shape[0]);
         Assert.IsTrue(model.LMHead.Bias.abs().sum().item<float>() > 0, "the output bias did not train");
         foreach (var (name, p) in model.BodyParameters().Where(p => p.Name != "lm_head.bias"))
             Assert.IsTrue(TensorAssert.BitEqual(before[name], p), $"body parameter {name} changed");
+    }
+
+    [TestMethod]
+    public void TheDefaultKeepsThePretrainedOutputBiasFrozenWhereIdsOverlapAndItsMeanBeyond()
+    {
+        using var model = NewModel();
+        using (no_grad()) model.LMHead.Bias.copy_(arange(model.Config.VocabSize, dtype: float32) * 0.001f - 0.3f);
+        using var english = model.LMHead.Bias.detach().clone();
+        Relearn(model, Settings(10));
+        var bias = model.LMHead.Bias;
+        long n = Math.Min(english.shape[0], bias.shape[0]);
+        Assert.AreEqual(TargetTokenizer.VocabSize, (int)bias.shape[0]);
+        Assert.IsTrue(TensorAssert.BitEqual(english[TensorIndex.Slice(0, n)], bias[TensorIndex.Slice(0, n)]), "the overlapping part of the pretrained bias must be kept as it was");
+        if (bias.shape[0] > n)
+            Assert.AreEqual(english.mean().item<float>(), bias[TensorIndex.Slice(n, null)].mean().item<float>(), 1e-6, "new entries get the pretrained mean");
+        Assert.IsTrue(model.parameters().All(p => p.requires_grad), "requires_grad flags were not restored");
+    }
+
+    [TestMethod]
+    public void TheCorpusCapLimitsTheDistinctTokensSeenWhateverTheNumberOfUpdates()
+    {
+        // With a cap of ~1.5 lines, 40 updates (many epochs of the capped corpus) must see no token beyond
+        // those lines; the cap counts tokens exactly.
+        var lines = TargetCorpus.Take(40).ToArray();
+        var first = lines.Select(l => TargetTokenizer.EncodeSingle(l, 48)).ToArray();
+        long cap = first[0].Length + first[1].Length / 2;
+        var capped = EmbeddingRelearning.CapTokens(first, cap, TargetTokenizer.EosId).ToArray();
+        Assert.AreEqual(cap, capped.Sum(x => (long)x.Length), "the cap counts tokens exactly");
+        Assert.AreEqual(TargetTokenizer.EosId, capped[^1][^1], "the cut sequence still ends with </s>");
+        var allowed = capped.SelectMany(x => x).ToHashSet();
+        var everything = first.SelectMany(x => x).ToHashSet();
+        Assert.IsTrue(everything.Count > allowed.Count, "test data: the rest of the corpus must hold other tokens");
+
+        // The run reads the capped stream: with a cap of half the first line and one sequence per batch, every
+        // epoch is one update of exactly `half` tokens, so a budget of 30 capped corpora is 30 updates (the
+        // 40 uncapped lines of unequal length would give another count); and the cap does not limit the
+        // number of updates.
+        long half = first[0].Length / 2;
+        var s30 = Settings(1000) with { MaxSteps = null, MaxTokens = 30 * half, CorpusTokenCap = half, BatchSize = 1 };
+        Assert.AreEqual(30, Relearn(NewModelOwned(), s30, corpus: lines).TotalSteps);
+        Assert.AreEqual(40, Relearn(NewModelOwned(), Settings(40) with { CorpusTokenCap = cap, BatchSize = 2 }, corpus: lines).History.Steps.Count);
+        var seen = EmbeddingRelearning.CapTokens(lines.Select(l => TargetTokenizer.EncodeSingle(l, 48)), cap, TargetTokenizer.EosId).SelectMany(x => x).ToHashSet();
+        CollectionAssert.AreEquivalent(allowed.ToArray(), seen.ToArray(), "whatever is streamed after the cap is never read");
+    }
+
+    [TestMethod]
+    public void KeepBestCheckpointReturnsTheWeightsWithTheLowestHeldOutLoss()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "mlnf-relearn-best-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var model = NewModel();
+            // A learning rate high enough that the held-out loss is not monotone: the best is then not simply the last.
+            var s = Settings(24) with { LearningRate = 5e-2, EvaluationInterval = 4, KeepBestCheckpoint = true, CheckpointDirectory = dir };
+            var result = EmbeddingRelearning.Relearn(model, TargetTokenizer, () => TargetCorpus.Skip(20), s, CPU, log: TestContext.WriteLine,
+                heldOutCorpus: () => TargetCorpus.Take(20));
+            var losses = result.History.Validations.Where(v => v.Step > 0).ToDictionary(v => v.Step, v => v.Metrics["loss"]);
+            long best = losses.MinBy(kv => kv.Value).Key;
+            Assert.AreEqual(best, result.BestStep, "the kept update must be the one with the lowest held-out loss");
+            // The returned weights give that loss again (same held-out batches and masks).
+            using var check = NewModel();
+            var objective = new MaskedLmObjective(model, TargetTokenizer, CPU);
+            var heldOut = MLNetForgetting.Text.Batching.LengthBucketed(MLNetForgetting.Text.Batching.Encode(TargetCorpus.Take(20), TargetTokenizer, 48, new()), 16, 1, new Random(0)).ToList();
+            model.eval();
+            using (no_grad())
+                Assert.AreEqual(losses[best], objective.Evaluate(heldOut, s.Seed)["loss"], 1e-4, "the returned weights are not the best update's");
+            Assert.ThrowsExactly<ArgumentException>(() => EmbeddingRelearning.Relearn(NewModelOwned(), TargetTokenizer, () => TargetCorpus, s, CPU));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
     [TestMethod]

@@ -72,7 +72,7 @@ public sealed class BadArgumentTests
     public void EmptyCorpusIsABadDataFailure()
     {
         File.WriteAllText(_dir.File("blank.txt"), "\n   \n\n");
-        var r = CliRunner.Run(Expand("pretrain --input {dir}/blank.txt --output {dir}/m.zip --preset Tiny --vocab 300 --steps 2"));
+        var r = CliRunner.Run(Expand("pretrain --input {dir}/blank.txt --output {dir}/m.zip --preset Tiny --vocab 400 --steps 2"));
         Assert.AreEqual(ExitCodes.Failure, r.ExitCode, r.ToString());
         Assert.HasCount(1, r.ErrorLines);
         StringAssert.Contains(r.ErrorLines[0], "no non-empty text to train on");

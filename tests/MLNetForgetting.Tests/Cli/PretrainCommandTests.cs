@@ -37,6 +37,45 @@ public sealed class PretrainCommandTests
     }
 
     [TestMethod]
+    public void SizeKnobsBuildTheModelTheyNameAndItTravelsInTheZip()
+    {
+        using var dir = new TempDir();
+        string corpus = CliRunner.WriteCorpus(dir.File("corpus.txt"), 100);
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("lm.zip"), "--steps", "1", "--standard",
+            "--hidden", "48", "--layers", "3", "--heads", "2", "--ffn", "96"]);
+        var lm = (LanguageModelTransformer)new MLContext(0).Model.Load(dir.File("lm.zip"), out _);
+        var c = lm.Model.Config;
+        Assert.AreEqual((48, 3, 2, 96), (c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize));
+        Assert.AreEqual(48, (int)lm.Model.TokenEmbeddings.shape[1]);
+        // A width alone gets head size 32 and FFN 4D.
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("lm2.zip"), "--steps", "1", "--standard", "--hidden", "64", "--layers", "1"]);
+        var c2 = ((LanguageModelTransformer)new MLContext(0).Model.Load(dir.File("lm2.zip"), out _)).Model.Config;
+        Assert.AreEqual((64, 1, 2, 256), (c2.HiddenSize, c2.NumHiddenLayers, c2.NumAttentionHeads, c2.IntermediateSize));
+        var bad = CliRunner.Run(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("x.zip"), "--hidden", "48", "--heads", "5"]);
+        Assert.AreEqual(2, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.StdErr, "--heads 5 must divide --hidden 48");
+    }
+
+    [TestMethod]
+    public void FromContinuesAModelZipKeepingItsTokenizerAndRefusesSizeOptions()
+    {
+        using var dir = new TempDir();
+        string corpus = CliRunner.WriteCorpus(dir.File("corpus.txt"), 100);
+        CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun, "--input", corpus, "--output", dir.File("base.zip"), "--steps", "2", "--standard"]);
+        var r = CliRunner.RunOk(["pretrain", "--batch", "8", "--seq", "32", "--lr", "3e-3", "--input", corpus, "--from", dir.File("base.zip"),
+            "--output", dir.File("more.zip"), "--steps", "4", "--k", "2"]);
+        StringAssert.Contains(r.StdOut, "continued from");
+        var ml = new MLContext(0);
+        var b = (LanguageModelTransformer)ml.Model.Load(dir.File("base.zip"), out _);
+        var m = (LanguageModelTransformer)ml.Model.Load(dir.File("more.zip"), out _);
+        Assert.AreEqual(b.Tokenizer.Fingerprint, m.Tokenizer.Fingerprint);
+        Assert.AreEqual(2, m.ResetInterval);
+        var bad = CliRunner.Run(["pretrain", "--input", corpus, "--from", dir.File("base.zip"), "--output", dir.File("x.zip"), "--vocab", "500", "--hidden", "64"]);
+        Assert.AreEqual(2, bad.ExitCode, bad.ToString());
+        StringAssert.Contains(bad.StdErr, "drop --hidden, --vocab");
+    }
+
+    [TestMethod]
     public void TsvInputWithColumnAndJsonHistory()
     {
         using var dir = new TempDir();

@@ -145,7 +145,7 @@ public sealed class PersistenceTests
         File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length / 2).ToArray());
         var ml = new MLContext();
         var e = Assert.Throws<Exception>(() => ml.Model.Load(path, out _));
-        // What ML.NET 5.0.1 does, before any of our code runs: FormatException "Failed to open a zip
+        // What ML.NET 6.0.0 (and 5.0.1) does, before any of our code runs: FormatException "Failed to open a zip
         // archive" around ZipArchive's InvalidDataException.
         Assert.IsInstanceOfType<FormatException>(e, e.ToString());
         StringAssert.Contains(e.Message, "Failed to open a zip archive");

@@ -80,6 +80,7 @@ public sealed class InterruptedTrainingTests
     [TestMethod]
     public void ListKilledMidRunLeavesThePreviousZipIntactAndARerunReproducesIt()
     {
+        _ = MLNetForgetting.Tests.Text.TextTestData.DataRoot; // its child reads real data: Inconclusive here when it is missing
         using var dir = new TempDir();
         string zip = dir.File("list.zip"), scores = dir.File("scores.json");
         var first = ChildProcess.Run("rel-list", new[] { zip, scores }, TimeSpan.FromSeconds(150));
@@ -104,6 +105,7 @@ public sealed class InterruptedTrainingTests
     [TestMethod]
     public void KillDuringRepeatedModelSavesNeverLeavesAHalfWrittenZip()
     {
+        _ = MLNetForgetting.Tests.Text.TextTestData.DataRoot; // its child reads real data: Inconclusive here when it is missing
         using var dir = new TempDir();
         string zip = dir.File("lm.zip");
         var delay = TimeSpan.FromMilliseconds(Dice.Next(0, 400));

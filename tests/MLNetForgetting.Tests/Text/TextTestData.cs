@@ -7,7 +7,11 @@ internal static class TextTestData
 {
     private static readonly Lazy<string> Root = new(FindRoot);
 
-    /// <summary>The shared data folder (containing raw/ and xnli/); fails the test clearly if absent.</summary>
+    /// <summary>
+    /// The shared data folder (containing raw/ and xnli/). When it is absent (a clone without ../shared)
+    /// the test reports Inconclusive naming the path it looked for: real-data tests cannot run there, and
+    /// that is not a failure of the code. CI has the data and runs them.
+    /// </summary>
     public static string DataRoot => Root.Value;
 
     private static string FindRoot()
@@ -16,7 +20,7 @@ internal static class TextTestData
         if (!string.IsNullOrWhiteSpace(env))
         {
             if (Directory.Exists(env)) return env;
-            Assert.Fail($"MLNF_DATA is set to '{env}', which is not a directory.");
+            Assert.Inconclusive($"Real data missing: MLNF_DATA is set to '{env}', which is not a directory.");
         }
         // The repository is <X>/main (or a worktree/CI clone) and the data is <X>/shared/data.
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -24,7 +28,7 @@ internal static class TextTestData
             string candidate = Path.Combine(dir.FullName, "shared", "data");
             if (Directory.Exists(Path.Combine(candidate, "raw"))) return candidate;
         }
-        Assert.Fail($"Test data not found: no shared/data above {AppContext.BaseDirectory}. Set MLNF_DATA to the data folder.");
+        Assert.Inconclusive($"Real data missing: no shared/data/raw in {AppContext.BaseDirectory} or any folder above it (the repository expects ../shared/data beside it). Set MLNF_DATA to the data folder to run this test.");
         return null!;
     }
 

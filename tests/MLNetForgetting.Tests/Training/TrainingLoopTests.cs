@@ -146,7 +146,18 @@ public sealed class TrainingLoopTests
         {
             var rss = new List<long>();
             var loop = new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions { MaxSteps = 300, Seed = 3 })
-            { Progress = new SyncProgress<TrainingProgress>(p => { if (p.Step % 25 == 0) { Process.GetCurrentProcess().Refresh(); rss.Add(Process.GetCurrentProcess().WorkingSet64); } }) };
+            {
+                Progress = new SyncProgress<TrainingProgress>(p =>
+                {
+                    if (p.Step % 25 != 0) return;
+                    // Garbage is not a leak: collect it first, so only what the loop retains is measured (without
+                    // this the managed heap's growth between collections, which depends on the tests that ran
+                    // before and on machine load, made this test flaky in the full suite).
+                    GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+                    Process.GetCurrentProcess().Refresh();
+                    rss.Add(Process.GetCurrentProcess().WorkingSet64);
+                })
+            };
             loop.Run(e => ToyEpochs(e, batches: 1000), (b, c) => ToyMlmStep(model, b, c));
             // Compare after warm-up (step 100) with the end: allocator caches settle in the first steps.
             long at100 = rss[3], atEnd = rss[^1];

@@ -36,7 +36,8 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
         string Sentence1ColumnName, string? Sentence2ColumnName, string ScoreColumnName, string PredictedLabelColumnName,
         string[] LabelNames, int MaxSequenceLength, int BatchSize,
         [property: JsonConverter(typeof(JsonStringEnumConverter))] DeviceOption Device,
-        string Description);
+        string Description,
+        string? PretrainedBody = null);
 
     private readonly Settings _settings;
     private readonly Device _device;
@@ -79,6 +80,14 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
     /// <summary>What this model is (e.g. "task-adapted on English" or "assembled for xa").</summary>
     public string Description => _settings.Description;
 
+    /// <summary>
+    /// Fingerprint of the pretrained body this classifier was fine-tuned from
+    /// (<see cref="Pretraining.LanguageModelTransformer.PretrainedBodyFingerprint"/> of that model);
+    /// <see cref="CrossLingualAssembly.Assemble"/> accepts only embeddings relearned against it. Null for a
+    /// zip written before MLNetForgetting recorded it.
+    /// </summary>
+    public string? PretrainedBodyFingerprint => _settings.PretrainedBody;
+
     internal Settings Configuration => _settings;
 
     /// <inheritdoc/>
@@ -117,8 +126,8 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
         var sequences = new List<int[]>(first.Count);
         for (int i = 0; i < first.Count; i++)
             sequences.Add(second is null
-                ? Tokenizer.EncodeSingle(first[i] ?? "", _settings.MaxSequenceLength)
-                : Tokenizer.EncodePair(first[i] ?? "", second[i] ?? "", _settings.MaxSequenceLength));
+                ? Tokenizer.EncodeSingle(DataViewText.ForPrediction(first[i]), _settings.MaxSequenceLength)
+                : Tokenizer.EncodePair(DataViewText.ForPrediction(first[i]), DataViewText.ForPrediction(second[i]), _settings.MaxSequenceLength));
         var (ids, mask) = PaddedBatch.Create(sequences, Tokenizer.PadId, _device);
         var probabilities = Model.ClassifierLogits(ids, mask).softmax(-1).cpu();
         int k = _settings.LabelNames.Length;
@@ -174,18 +183,62 @@ internal static class ClassifierOutputs
 /// <summary>Stage 4 of the cross-lingual pipeline.</summary>
 public static class CrossLingualAssembly
 {
+    private static string Short(string fingerprint) => fingerprint[..Math.Min(12, fingerprint.Length)];
+
     /// <summary>
     /// A new classifier for the target language: the body and classification head of
     /// <paramref name="taskAdapted"/> with the token embeddings (and tied decoder) and tokenizer of
     /// <paramref name="relearned"/> (methods.md §2 stage 4). Neither input is changed.
     /// </summary>
-    public static SentencePairClassifierTransformer Assemble(this SentencePairClassifierTransformer taskAdapted, Pretraining.LanguageModelTransformer relearned, IHostEnvironment env, string? targetLanguage = null)
+    /// <remarks>
+    /// The relearned embeddings must have been learned against the pretrained body the classifier was
+    /// fine-tuned from; otherwise the result would classify, silently, at chance. Both carry that body's
+    /// fingerprint, and a mismatch throws <see cref="BodyMismatchException"/> naming both. A classifier
+    /// saved before the fingerprint was recorded has none: Assemble refuses it too, unless
+    /// <paramref name="allowUnrecordedBody"/> is true (then a warning is logged). A recorded body that
+    /// differs is always refused.
+    /// </remarks>
+    /// <exception cref="BodyMismatchException">The bodies differ, or the classifier's is unrecorded and <paramref name="allowUnrecordedBody"/> is false.</exception>
+    public static SentencePairClassifierTransformer Assemble(this SentencePairClassifierTransformer taskAdapted, Pretraining.LanguageModelTransformer relearned, IHostEnvironment env, string? targetLanguage = null,
+        bool allowUnrecordedBody = false)
     {
         ArgumentNullException.ThrowIfNull(taskAdapted);
         ArgumentNullException.ThrowIfNull(relearned);
+        ArgumentNullException.ThrowIfNull(env);
+        if (taskAdapted.PretrainedBodyFingerprint is { } expected)
+        {
+            if (expected != relearned.PretrainedBodyFingerprint)
+                throw new BodyMismatchException($"The relearned embeddings were learned against pretrained body {Short(relearned.PretrainedBodyFingerprint)}, but the task-adapted classifier was fine-tuned from pretrained body {Short(expected)}; together they would predict at chance. Relearn the embeddings from the language model the classifier was fine-tuned from.",
+                    expected, relearned.PretrainedBodyFingerprint);
+        }
+        else if (!allowUnrecordedBody)
+            throw new BodyMismatchException($"The task-adapted classifier does not record which pretrained body it was fine-tuned from (it was saved before MLNetForgetting recorded it), so the relearned embeddings (pretrained body {Short(relearned.PretrainedBodyFingerprint)}) cannot be checked against it. Fine-tune it again, or pass allowUnrecordedBody: true (mlnf assemble --allow-unrecorded-body) if you know they match.",
+                null, relearned.PretrainedBodyFingerprint);
+        else
+        {
+            using var ch = env.Register(LogSources.Prefix + "Assemble").Start("Assemble");
+            ch.Warning($"Assembling with a classifier that records no pretrained body (allowUnrecordedBody): the relearned embeddings (body {Short(relearned.PretrainedBodyFingerprint)}) are not checked against it.");
+        }
         var model = Adaptation.ModelAssembly.Assemble(taskAdapted.Model, relearned.Model);
         model.eval();
         var settings = taskAdapted.Configuration with { Description = $"assembled{(targetLanguage is null ? "" : " for " + targetLanguage)}: body and classifier from task adaptation, token embeddings relearned" };
         return new SentencePairClassifierTransformer(env, model, relearned.Tokenizer, taskAdapted.History, settings);
     }
+}
+
+/// <summary>A relearned model and a task-adapted classifier come from different pretrained bodies (or the classifier's is unknown).</summary>
+public sealed class BodyMismatchException : InvalidOperationException
+{
+    /// <summary>Creates the exception with both fingerprints.</summary>
+    public BodyMismatchException(string message, string? classifierBody, string relearnedBody) : base(message)
+    {
+        ClassifierBodyFingerprint = classifierBody;
+        RelearnedBodyFingerprint = relearnedBody;
+    }
+
+    /// <summary>The pretrained body the classifier was fine-tuned from; null when its zip does not record it.</summary>
+    public string? ClassifierBodyFingerprint { get; }
+
+    /// <summary>The pretrained body the embeddings were relearned against.</summary>
+    public string RelearnedBodyFingerprint { get; }
 }

@@ -32,10 +32,16 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
         public SubwordTokenizer? Tokenizer;
         /// <summary>Vocabulary size trained when <see cref="Tokenizer"/> is null.</summary>
         public int VocabularySize = 8000;
-        /// <summary>Steps, token budget, learning rate, checkpointing (the paper: 5M tokens, LR 7e-4). <c>Seed</c> here is replaced by <see cref="Seed"/>.</summary>
+        /// <summary>Steps, token budget, learning rate, checkpointing (the paper: a corpus of 5M tokens, <c>CorpusTokenCap</c>, trained for many updates; LR 7e-4). <c>Seed</c> here is replaced by <see cref="Seed"/>.</summary>
         public RelearningSettings Settings = new();
         /// <summary>Called at update 0, every <c>Settings.EvaluationInterval</c> updates and at the end with the model being trained (e.g. splice it into a task model and measure zero-shot accuracy); its metrics go into the history.</summary>
         public Func<RobertaForMaskedLM, long, IReadOnlyDictionary<string, double>>? Evaluate;
+        /// <summary>
+        /// Held-out target-language text (same column name) for the masked-LM loss and accuracy every
+        /// <c>Settings.EvaluationInterval</c> updates; with <c>Settings.KeepBestCheckpoint</c> the weights with the
+        /// lowest held-out loss are returned. Keep it disjoint from the training text.
+        /// </summary>
+        public IDataView? ValidationData;
         /// <summary>Seed; null takes one from the MLContext's seeded random.</summary>
         public int? Seed;
         /// <summary>Device; CUDA falls back to the CPU with a warning.</summary>
@@ -59,6 +65,10 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
         if (options.Tokenizer is null && options.VocabularySize < 300)
             throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, "VocabularySize must be at least 300.");
         options.Settings.Validate();
+        if (options.Settings.KeepBestCheckpoint && options.ValidationData is null)
+            throw new ArgumentException("Settings.KeepBestCheckpoint needs ValidationData (held-out target-language text).", nameof(options));
+        if (options.ValidationData is not null)
+            SchemaChecks.RequireAll(options.ValidationData.Schema, new[] { ColumnSpec.Text(options.InputColumnName, "validation text") });
         _options = options;
     }
 
@@ -66,7 +76,7 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
     protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", 0) };
+    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", _options.LanguageModel!.Model.Config.HiddenSize) };
 
     /// <inheritdoc/>
     protected override LanguageModelTransformer FitCore(IDataView input)
@@ -78,15 +88,53 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
         var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
         int seed = o.Seed ?? Host.Rand.Next();
         IEnumerable<string?> Corpus() => DataViewText.Read(input, o.InputColumnName);
-        var tokenizer = o.Tokenizer ?? EmbeddingRelearning.TrainVocabulary(Corpus, o.VocabularySize);
+        var tokenizer = o.Tokenizer ?? TrainCappedVocabulary(Corpus, o.VocabularySize, o.Settings.CorpusTokenCap, o.Settings.MaxSequenceLength, ch);
+        Func<IEnumerable<string?>>? heldOut = o.ValidationData is { } v ? () => DataViewText.Read(v, o.InputColumnName) : null;
         var model = ModelAssembly.Clone(source.Model);
         model.to(device);
         var settings = o.Settings with { Seed = seed, MaxSequenceLength = Math.Min(o.Settings.MaxSequenceLength, model.Config.MaxSequenceLength) };
         ch.Info($"Relearning token embeddings for a vocabulary of {tokenizer.VocabSize} (body frozen), seed {seed}");
         var result = EmbeddingRelearning.Relearn(model, tokenizer, Corpus, settings, device,
-            o.Evaluate is null ? null : n => o.Evaluate(model, n), msg => ch.Info(msg), o.Progress, o.CancellationToken);
+            o.Evaluate is null ? null : n => o.Evaluate(model, n), msg => ch.Info(msg), o.Progress, o.CancellationToken, heldOut);
         model.eval();
         return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
-            o.InputColumnName, o.OutputColumnName, settings.MaxSequenceLength, o.InferenceBatchSize, source.ResetInterval, seed, o.Device));
+            o.InputColumnName, o.OutputColumnName, settings.MaxSequenceLength, o.InferenceBatchSize, source.ResetInterval, seed, o.Device, source.PretrainedBodyFingerprint));
+    }
+
+    /// <summary>
+    /// The target vocabulary, trained on the capped corpus when there is a cap: on the shortest prefix of
+    /// lines that holds at least <paramref name="cap"/> tokens under the vocabulary trained on it (first
+    /// guess 4 characters a token, then rescaled by the measured ratio), so the vocabulary sees the
+    /// relearning text and not much more (but never less than <see cref="EmbeddingRelearning.MinimumVocabularyCorpusCharacters"/>).
+    /// </summary>
+    private static SubwordTokenizer TrainCappedVocabulary(Func<IEnumerable<string?>> corpus, int vocabSize, long? cap, int maxLength, IChannel ch)
+    {
+        if (cap is not long budget) return EmbeddingRelearning.TrainVocabulary(corpus, vocabSize);
+        double charsPerToken = 4.0;
+        SubwordTokenizer tokenizer = null!;
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            // Never below the vocabulary trainer's floor: a tiny cap still needs enough text for the vocabulary.
+            long characters = Math.Max(EmbeddingRelearning.MinimumVocabularyCorpusCharacters(vocabSize), (long)Math.Ceiling(budget * charsPerToken * (attempt == 0 ? 1.0 : 1.05)));
+            IEnumerable<string?> Prefix() => TakeCharacters(corpus(), characters);
+            tokenizer = EmbeddingRelearning.TrainVocabulary(Prefix, vocabSize);
+            long tokens = Batching.Encode(Prefix(), tokenizer, maxLength, new CorpusStats()).Sum(x => (long)x.Length);
+            long available = Prefix().Sum(l => (long)(l?.Trim().Length ?? 0));
+            ch.Info($"relearn: target vocabulary trained on the first {available:N0} characters ({tokens:N0} tokens; corpus cap {budget:N0} tokens)");
+            if (tokens >= budget || available < characters) break;  // covers the cap, or the corpus is smaller than the cap
+            charsPerToken = (double)available / Math.Max(1, tokens);
+        }
+        return tokenizer;
+    }
+
+    private static IEnumerable<string?> TakeCharacters(IEnumerable<string?> lines, long characters)
+    {
+        long seen = 0;
+        foreach (var line in lines)
+        {
+            if (seen >= characters) yield break;
+            if (!string.IsNullOrWhiteSpace(line)) seen += line.Trim().Length;
+            yield return line;
+        }
     }
 }

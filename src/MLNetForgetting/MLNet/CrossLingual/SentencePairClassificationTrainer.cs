@@ -73,7 +73,10 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
     /// <inheritdoc/>
     protected override IReadOnlyList<ColumnSpec> OutputColumns => new[]
     {
+        // The class count and names come from the label column at Fit; schema propagation only needs the
+        // kinds (a known-size score vector, a key with value names), so placeholders stand in for them.
         ColumnSpec.SingleVector(_options.ScoreColumnName, "score", 0),
+        ColumnSpec.Key(_options.PredictedLabelColumnName, "predicted label", new[] { "?" }),
     };
 
     /// <inheritdoc/>
@@ -105,7 +108,7 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
         using var ch = Host.Start("TaskAdaptation");
         var o = _options;
         var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
-        var labelNames = KeyNames.Of(input.Schema, o.LabelColumnName);
+        var labelNames = KeyNames.OfTrainingData(input, o.LabelColumnName);
         var pairs = ReadPairs(input, labelNames, out long missing, out long blank);
         if (missing > 0) ch.Warning($"{missing} rows without a label were skipped.");
         if (blank > 0) ch.Warning($"{blank} rows with a null, empty or whitespace-only sentence were skipped.");
@@ -128,6 +131,7 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
         return new SentencePairClassifierTransformer(Host, model, o.LanguageModel.Tokenizer, result.History, new SentencePairClassifierTransformer.Settings(
             o.Sentence1ColumnName, o.Sentence2ColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, labelNames.ToArray(),
             Math.Min(settings.MaxSequenceLength, model.Config.MaxSequenceLength), o.BatchSize, o.Device,
-            settings.FreezeTokenEmbeddings ? "task-adapted (token embeddings frozen)" : "task-adapted (all parameters)"));
+            settings.FreezeTokenEmbeddings ? "task-adapted (token embeddings frozen)" : "task-adapted (all parameters)",
+            o.LanguageModel.PretrainedBodyFingerprint));
     }
 }

@@ -88,8 +88,12 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
             ? LiSTTasks.Get(options.Task)
             : new PromptTask("custom", PromptTemplate.Parse(options.Template, options.TemplateMaxLength),
                 new Verbalizer(options.LabelWords ?? throw new ArgumentException("A user-defined Template needs LabelWords.", nameof(options))));
-        // A label word that is not a single token fails here, naming the word.
-        _ = _task.Verbalizer.LabelWordIds(options.LanguageModel.Tokenizer);
+        // A label word that is not a single token fails here, naming the word and the option that fixes it.
+        try { _ = _task.Verbalizer.LabelWordIds(options.LanguageModel.Tokenizer); }
+        catch (LabelWordException e)
+        {
+            throw new LabelWordException(e.Word, e.Message + $" For a backbone pretrained by ActiveForgettingPretrainer, put \" {e.Word}\" in ActiveForgettingPretrainer.Options.RequiredTokens (the built-in tasks' label words are there by default) and pretrain again.");
+        }
         if (_task.Template.SentenceCount == 2 && options.Sentence2ColumnName is null)
             throw new ArgumentException($"The {_task.Name} template reads two sentences; set Sentence2ColumnName.", nameof(options));
         _options = options;
@@ -117,7 +121,7 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
         using var ch = Host.Start("LiST");
         var o = _options;
         var device = TorchDevices.Resolve(o.Device, msg => ch.Warning(msg));
-        var labelNames = KeyNames.Of(input.Schema, o.LabelColumnName);
+        var labelNames = KeyNames.OfTrainingData(input, o.LabelColumnName);
         foreach (var name in labelNames) _task.Verbalizer.IndexOf(name); // a label missing from the verbalizer fails here, naming it
 
         var specs = InputColumns.Append(ColumnSpec.Key(o.LabelColumnName, "label", labelNames)).ToList();
@@ -178,16 +182,66 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
 /// <summary>Reads the value names of a key column (its KeyValues annotation).</summary>
 public static class KeyNames
 {
-    /// <summary>The names of key values 1..n of <paramref name="column"/>; fails naming the column when it is not a key with text values.</summary>
+    /// <summary>
+    /// The names of key values 1..n of <paramref name="column"/>; fails naming the column when it is not a
+    /// key with value names. Text values are taken as they are; numeric values (a float or integer label
+    /// mapped with MapValueToKey) are written in the invariant culture ("0", "1", "2.5").
+    /// </summary>
     public static IReadOnlyList<string> Of(DataViewSchema schema, string column)
     {
-        var col = schema[column];
+        var col = schema.GetColumnOrNull(column) ?? throw new ArgumentOutOfRangeException(nameof(column), $"Could not find input column '{column}' (role: label)");
         if (col.Type is not KeyDataViewType)
             throw new ArgumentOutOfRangeException(nameof(column), $"Schema mismatch for input column '{column}' (role: label): expected Key<UInt32>, got {col.Type}. Map labels to keys first, e.g. mlContext.Transforms.Conversion.MapValueToKey(\"{column}\").");
-        if (col.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues) is null)
-            throw new ArgumentException($"Label column '{column}' has no key value names; map labels with MapValueToKey so their names are kept.", nameof(column));
-        VBuffer<ReadOnlyMemory<char>> names = default;
-        col.GetKeyValues(ref names);
-        return names.DenseValues().Select(v => v.ToString()).ToArray();
+        var annotation = col.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues);
+        if (annotation is null)
+            throw new ArgumentException($"Label column '{column}' is a key without value names; map the labels with mlContext.Transforms.Conversion.MapValueToKey(\"{column}\") so their names are kept.", nameof(column));
+        var itemType = annotation.Value.Type is VectorDataViewType v ? v.ItemType : annotation.Value.Type;
+        if (itemType is TextDataViewType)
+        {
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            col.GetKeyValues(ref names);
+            return names.DenseValues().Select(n => n.ToString()).ToArray();
+        }
+        return itemType.RawType switch
+        {
+            var t when t == typeof(float) => Read<float>(col, f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+            var t when t == typeof(double) => Read<double>(col, f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+            var t when t == typeof(int) => Read<int>(col, i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            var t when t == typeof(long) => Read<long>(col, i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            var t when t == typeof(uint) => Read<uint>(col, i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            var t when t == typeof(bool) => Read<bool>(col, b => b ? "true" : "false"),
+            _ => throw new ArgumentException($"Label column '{column}' is a key whose values are {itemType}; use text or numeric labels with MapValueToKey(\"{column}\").", nameof(column)),
+        };
+    }
+
+    /// <summary>
+    /// <see cref="Of(DataViewSchema, string)"/> for training data: an empty view, or labels with no value at
+    /// all, fail saying so instead of as a schema problem.
+    /// </summary>
+    public static IReadOnlyList<string> OfTrainingData(IDataView data, string column)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        long rows = data.GetRowCount() ?? CountRows(data);
+        if (rows == 0)
+            throw new InvalidOperationException($"The training data is empty (0 rows): there is nothing to learn label '{column}' from.");
+        var names = Of(data.Schema, column);
+        if (names.Count == 0)
+            throw new InvalidOperationException($"Label column '{column}' has no values in the {rows} training rows (every label is missing, or MapValueToKey was fitted on other data).");
+        return names;
+    }
+
+    private static long CountRows(IDataView data)
+    {
+        long n = 0;
+        using var cursor = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+        while (cursor.MoveNext()) n++;
+        return n;
+    }
+
+    private static IReadOnlyList<string> Read<T>(DataViewSchema.Column col, Func<T, string> format)
+    {
+        VBuffer<T> values = default;
+        col.GetKeyValues(ref values);
+        return values.DenseValues().Select(format).ToArray();
     }
 }

@@ -109,7 +109,7 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     /// <summary>Class probabilities in key order for rows of sentence texts.</summary>
     public float[][] PredictProbabilities(IReadOnlyList<IReadOnlyList<string>> rows)
     {
-        var examples = PromptEncoder.Encode(rows.Select(r => new FewShotExample(r, null)), _task, Tokenizer, _maxLength);
+        var examples = PromptEncoder.Encode(rows.Select(r => new FewShotExample(r.Select(DataViewText.ForPrediction).ToArray(), null)), _task, Tokenizer, _maxLength);
         float[,] probabilities;
         using (Modeling.Autocast.Enable(InferencePrecision))
             probabilities = Classifier.PredictProbabilities(examples, BatchSize);

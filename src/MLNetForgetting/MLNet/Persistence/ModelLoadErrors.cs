@@ -8,7 +8,7 @@ namespace MLNetForgetting.MLNet.Persistence;
 /// ML.NET calls a component's loader through reflection, so a <see cref="ModelFormatException"/> thrown
 /// while loading reaches the caller of <c>mlContext.Model.Load</c> wrapped in a
 /// <see cref="TargetInvocationException"/> (possibly inside further ML.NET exceptions). These helpers
-/// find it again. What the caller of <c>mlContext.Model.Load</c> sees (Microsoft.ML 5.0.1):
+/// find it again. What the caller of <c>mlContext.Model.Load</c> sees (Microsoft.ML 6.0.0, as in 5.0.1):
 /// <list type="bullet">
 /// <item>missing / altered / unparseable entry, newer format version: <see cref="TargetInvocationException"/>
 /// (the transformer chain's loader) → <see cref="TargetInvocationException"/> (ours) →
@@ -63,6 +63,11 @@ public static class ModelLoadErrors
         {
             ExceptionDispatchInfo.Throw(ours);
             throw; // unreachable
+        }
+        catch (FormatException e) when (e.InnerException is InvalidDataException zip)
+        {
+            string what = stream is FileStream fs ? $"'{fs.Name}'" : "the stream";
+            throw new ModelFormatException("model zip", $"{what} is not a readable zip archive (truncated or damaged): {zip.Message}", null, e);
         }
     }
 }

@@ -26,6 +26,14 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         public string InputColumnName = "Text";
         /// <summary>Output: the sentence embedding, a vector of Single of the model width (mean of the last hidden states over real tokens).</summary>
         public string OutputColumnName = "Features";
+        /// <summary>
+        /// Continued pretraining: start from this model (a fitted or imported language model) instead of a fresh
+        /// one, keeping its weights, its tokenizer and its maximum length; with <see cref="ResetInterval"/> &gt; 0
+        /// its token embeddings are reset every K updates as in pretraining from scratch. The model is copied,
+        /// never changed. The size options, <see cref="Tokenizer"/> and <see cref="VocabularySize"/> must be left
+        /// at their defaults: the model fixes them.
+        /// </summary>
+        public LanguageModelTransformer? InitialModel;
         /// <summary>Model size preset: "Tiny" (tests), "Small" (CPU experiments), "Base" (RoBERTa-base dimensions).</summary>
         public string ModelPreset = "Small";
         /// <summary>Overrides the preset's hidden size when set.</summary>
@@ -38,8 +46,20 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         public int? IntermediateSize;
         /// <summary>The tokenizer to use; when null a byte-level BPE vocabulary of <see cref="VocabularySize"/> is trained on the input text.</summary>
         public SubwordTokenizer? Tokenizer;
-        /// <summary>Size of the vocabulary trained when <see cref="Tokenizer"/> is null.</summary>
+        /// <summary>Size of the vocabulary trained when <see cref="Tokenizer"/> is null (at least 320: special tokens, bytes and <see cref="RequiredTokens"/>).</summary>
         public int VocabularySize = 8000;
+        /// <summary>
+        /// Tokens the trained vocabulary must hold as single tokens, with their leading space. The default,
+        /// <see cref="BuiltInLabelWords"/>, is the label words of the built-in LiST tasks, so a model pretrained
+        /// here can back <c>PromptAdapterSelfTrainer</c> on them; for a prompt of your own add its words:
+        /// <c>RequiredTokens = [.. Options.BuiltInLabelWords, " positive", " negative"]</c>. Ignored when
+        /// <see cref="Tokenizer"/> is given.
+        /// </summary>
+        public IReadOnlyList<string> RequiredTokens = BuiltInLabelWords;
+
+        /// <summary>The label words of the built-in LiST tasks (MNLI, RTE, QQP, SST-2, mpqa, subj) with their leading space.</summary>
+        public static IReadOnlyList<string> BuiltInLabelWords { get; } =
+            Prompts.LiSTTasks.All.SelectMany(t => t.Verbalizer.Words).Distinct(StringComparer.Ordinal).Select(w => " " + w).ToArray();
         /// <summary>K: reset the token embeddings after every K updates; 0 = standard pretraining. Paper: 1000.</summary>
         public long ResetInterval = 1000;
         /// <summary>Total updates T. When 0, T comes from <see cref="TokenBudget"/> or else <see cref="MaxEpochs"/>.</summary>
@@ -91,6 +111,9 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
     }
 
     internal const string RegistrationName = "ActiveForgettingPretrainer";
+
+    /// <summary>The smallest <see cref="Options.VocabularySize"/> accepted.</summary>
+    public const int MinimumVocabularySize = 320;
     private readonly Options _options;
 
     internal ActiveForgettingPretrainer(IHostEnvironment env, Options options) : base(env, RegistrationName)
@@ -99,14 +122,26 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, nameof(options.OutputColumnName));
         _ = RobertaConfig.FromPreset(options.ModelPreset, 100); // unknown preset → ArgumentOutOfRangeException
-        if (options.Tokenizer is null && options.VocabularySize < 300)
-            throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, "VocabularySize must be at least 300 (5 special tokens + 256 bytes + merges).");
+        if (options.Tokenizer is null && options.InitialModel is null && options.VocabularySize < MinimumVocabularySize)
+            throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, $"VocabularySize must be at least {MinimumVocabularySize} (5 special tokens + 256 bytes + the required label words + merges).");
         if (options.MaxSteps < 0) throw new ArgumentOutOfRangeException(nameof(options.MaxSteps), options.MaxSteps, "MaxSteps must be >= 0.");
         if (options.TokenBudget < 0) throw new ArgumentOutOfRangeException(nameof(options.TokenBudget), options.TokenBudget, "TokenBudget must be >= 0.");
         if (options.MaxEpochs < 1) throw new ArgumentOutOfRangeException(nameof(options.MaxEpochs), options.MaxEpochs, "MaxEpochs must be >= 1.");
         if (options.InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options.InferenceBatchSize), options.InferenceBatchSize, "InferenceBatchSize must be >= 1.");
         if (options.KeepBestCheckpoint && (options.ValidationData is null || options.CheckpointDirectory is null))
             throw new ArgumentException("KeepBestCheckpoint needs ValidationData and a CheckpointDirectory.", nameof(options));
+        if (options.InitialModel is { } initial)
+        {
+            // The model fixes its size and vocabulary: a knob set beside it would be silently ignored.
+            var set = new List<string>();
+            if (options.HiddenSize is not null) set.Add(nameof(options.HiddenSize));
+            if (options.NumLayers is not null) set.Add(nameof(options.NumLayers));
+            if (options.NumAttentionHeads is not null) set.Add(nameof(options.NumAttentionHeads));
+            if (options.IntermediateSize is not null) set.Add(nameof(options.IntermediateSize));
+            if (options.Tokenizer is not null && options.Tokenizer.Fingerprint != initial.Tokenizer.Fingerprint) set.Add(nameof(options.Tokenizer));
+            if (set.Count > 0)
+                throw new ArgumentException($"Options.InitialModel fixes the model's size and tokenizer; leave {string.Join(", ", set)} unset (the initial model is {initial.Model.Config.HiddenSize} wide, {initial.Model.Config.NumHiddenLayers} layers, vocabulary {initial.Tokenizer.VocabSize}).", nameof(options));
+        }
         Settings(options, steps: 1, seed: 0).Validate(); // every other option, named in the exception
         if (options.ValidationData is not null)
             SchemaChecks.RequireAll(options.ValidationData.Schema, new[] { ColumnSpec.Text(options.InputColumnName, "validation text") });
@@ -117,7 +152,10 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
     protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", 0) };
+    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", EmbeddingWidth) };
+
+    /// <summary>The width of the output column, known before training: the initial model's, else the preset's hidden size unless <see cref="Options.HiddenSize"/> overrides it.</summary>
+    public int EmbeddingWidth => _options.InitialModel?.Model.Config.HiddenSize ?? _options.HiddenSize ?? RobertaConfig.FromPreset(_options.ModelPreset, 100).HiddenSize;
 
     private static PretrainingSettings Settings(Options o, long steps, int seed) => new()
     {
@@ -139,18 +177,37 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         int seed = o.Seed ?? Host.Rand.Next();
         IEnumerable<string?> Corpus() => DataViewText.Read(input, o.InputColumnName);
 
-        var tokenizer = o.Tokenizer;
+        var tokenizer = o.InitialModel?.Tokenizer ?? o.Tokenizer;
         if (tokenizer is null)
         {
             RequireSomeText(Corpus(), o.InputColumnName);
             ch.Info($"Training a byte-level BPE vocabulary of {o.VocabularySize} on column '{o.InputColumnName}'");
-            tokenizer = BpeVocabularyTrainer.Train(Corpus(), new BpeTrainerOptions { VocabSize = o.VocabularySize });
+            tokenizer = BpeVocabularyTrainer.Train(Corpus(), new BpeTrainerOptions { VocabSize = o.VocabularySize, RequiredTokens = o.RequiredTokens ?? [] });
         }
-        int maxLength = o.MaxSequenceLength;
+        int maxLength = o.InitialModel is { } start ? Math.Min(o.MaxSequenceLength, start.Model.Config.MaxSequenceLength) : o.MaxSequenceLength;
         long steps = ResolveSteps(Corpus(), tokenizer, maxLength, ch);
-        if (o.ResetInterval > 0 && steps / o.ResetInterval < 20)
-            ch.Warning($"Only {steps / o.ResetInterval} forgetting episodes (T = {steps}, K = {o.ResetInterval}); the method needs many (the paper has 125, methods.md §1.5 asks for about 20 or more).");
+        foreach (var warning in ShortRunWarnings(o.ResetInterval, steps, o.WarmupFraction)) ch.Warning(warning);
 
+        var model = InitialWeights(o, tokenizer, maxLength, seed);
+        var config = model.Config;
+        model.to(device);
+
+        Func<IEnumerable<string?>>? validation = o.ValidationData is null ? null : () => DataViewText.Read(o.ValidationData, o.InputColumnName);
+        var settings = Settings(o, steps, seed);
+        ch.Info($"Pretraining {(o.ResetInterval > 0 ? $"with active forgetting (K = {o.ResetInterval})" : "(standard)")}: {steps} updates of {o.BatchSize} sequences, model {config.HiddenSize}x{config.NumHiddenLayers}, vocabulary {tokenizer.VocabSize}, seed {seed}");
+        var result = ActiveForgetting.Pretrain(model, tokenizer, Corpus, settings, device, validation, msg => ch.Info(msg), o.Progress, o.CancellationToken);
+        model.eval();
+        return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
+            o.InputColumnName, o.OutputColumnName, maxLength, o.InferenceBatchSize, o.ResetInterval, seed, o.Device));
+    }
+
+    /// <summary>
+    /// The model training starts from: a copy of <see cref="Options.InitialModel"/> (bit-identical weights), or a
+    /// fresh model of the preset and size options, initialised from <paramref name="seed"/>.
+    /// </summary>
+    internal static RobertaForMaskedLM InitialWeights(Options o, SubwordTokenizer tokenizer, int maxLength, int seed)
+    {
+        if (o.InitialModel is { } start) return Adaptation.ModelAssembly.Clone(start.Model);
         var config = RobertaConfig.FromPreset(o.ModelPreset, tokenizer.VocabSize) with
         {
             MaxSequenceLength = maxLength, PadTokenId = tokenizer.PadId,
@@ -162,15 +219,23 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         };
         var model = new RobertaForMaskedLM(config);
         model.InitializeWeights(new torch.Generator((ulong)(uint)seed));
-        model.to(device);
+        return model;
+    }
 
-        Func<IEnumerable<string?>>? validation = o.ValidationData is null ? null : () => DataViewText.Read(o.ValidationData, o.InputColumnName);
-        var settings = Settings(o, steps, seed);
-        ch.Info($"Pretraining {(o.ResetInterval > 0 ? $"with active forgetting (K = {o.ResetInterval})" : "(standard)")}: {steps} updates of {o.BatchSize} sequences, model {config.HiddenSize}x{config.NumHiddenLayers}, vocabulary {tokenizer.VocabSize}, seed {seed}");
-        var result = ActiveForgetting.Pretrain(model, tokenizer, Corpus, settings, device, validation, msg => ch.Info(msg), o.Progress, o.CancellationToken);
-        model.eval();
-        return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
-            o.InputColumnName, o.OutputColumnName, maxLength, o.InferenceBatchSize, o.ResetInterval, seed, o.Device));
+    /// <summary>What is wrong with a run of <paramref name="steps"/> updates at this K and warm-up, one sentence each (empty when nothing is).</summary>
+    internal static IReadOnlyList<string> ShortRunWarnings(long resetInterval, long steps, double warmupFraction)
+    {
+        var warnings = new List<string>();
+        if (resetInterval <= 0) return warnings;
+        long episodes = steps / resetInterval;
+        if (episodes < 2)
+            warnings.Add($"Fewer than two forgetting episodes: T = {steps} updates at K = {resetInterval} gives {episodes} reset(s){(steps <= resetInterval ? ", so this run is standard pretraining" : "")}. Lower ResetInterval or train longer.");
+        else if (episodes < 20)
+            warnings.Add($"Only {episodes} forgetting episodes (T = {steps}, K = {resetInterval}); the method needs many (the paper has 125; about 20 or more).");
+        // Each episode replays the embedding schedule compressed into K updates, warm-up included.
+        if (warmupFraction > 0 && warmupFraction * Math.Min(resetInterval, steps) < 1)
+            warnings.Add($"An episode of K = {resetInterval} updates is shorter than one update of its warm-up ({warmupFraction:P0} of the episode): the embedding learning rate starts every episode at its peak. Raise ResetInterval or WarmupFraction.");
+        return warnings;
     }
 
     private long ResolveSteps(IEnumerable<string?> corpus, SubwordTokenizer tokenizer, int maxLength, IChannel ch)

@@ -21,8 +21,8 @@ namespace MLNetForgetting.MLNet.Pretraining;
 /// column (the mean of the final hidden states over the real tokens of each row, width
 /// <see cref="RobertaConfig.HiddenSize"/>) that any ML.NET trainer can consume. It carries the body,
 /// token embeddings and tokenizer for the next stages (relearning, task adaptation, LiST) and the
-/// training history. Empty or null text is encoded as &lt;s&gt;&lt;/s&gt;; text longer than the
-/// model's maximum length is truncated.
+/// training history. Null, empty and whitespace-only text are encoded as &lt;s&gt;&lt;/s&gt;
+/// (<see cref="DataViewText.ForPrediction"/>); text longer than the model's maximum length is truncated.
 /// </summary>
 public sealed partial class LanguageModelTransformer : TorchRowTransformer
 {
@@ -35,7 +35,8 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
     /// <summary>What the transformer needs besides the weights.</summary>
     internal sealed record Settings(
         string InputColumnName, string OutputColumnName, int MaxSequenceLength, int BatchSize, long ResetInterval, int Seed,
-        [property: JsonConverter(typeof(JsonStringEnumConverter))] DeviceOption Device);
+        [property: JsonConverter(typeof(JsonStringEnumConverter))] DeviceOption Device,
+        string? PretrainedBody = null);
 
     private readonly Settings _settings;
     private readonly Device _device;
@@ -68,6 +69,15 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
 
     /// <summary>The seed the run used.</summary>
     public int Seed => _settings.Seed;
+
+    private string? _pretrainedBody;
+
+    /// <summary>
+    /// Fingerprint of the pretrained body (<see cref="Adaptation.ModelAssembly.BodyFingerprint"/>): the same for
+    /// a pretrained model and every model relearned from it. Saved in the zip; a zip written before it
+    /// was recorded gets it from its weights, which is exact because relearning leaves the body as it was.
+    /// </summary>
+    public string PretrainedBodyFingerprint => _pretrainedBody ??= _settings.PretrainedBody ?? Adaptation.ModelAssembly.BodyFingerprint(Model);
 
     /// <summary>Longest sequence the transformer encodes.</summary>
     public int MaxSequenceLength => _settings.MaxSequenceLength;
@@ -109,7 +119,7 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
 
     private float[][] Pool(IReadOnlyList<string?> texts)
     {
-        var sequences = texts.Select(t => Tokenizer.EncodeSingle(t ?? "", _settings.MaxSequenceLength)).ToList();
+        var sequences = texts.Select(t => Tokenizer.EncodeSingle(DataViewText.ForPrediction(t), _settings.MaxSequenceLength)).ToList();
         var (ids, mask) = PaddedBatch.Create(sequences, Tokenizer.PadId, _device);
         var pooled = Model.MeanPooled(ids, mask).cpu();
         int d = Model.Config.HiddenSize;
@@ -127,7 +137,8 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => ModelBundle.ToEntries(Model, Tokenizer, History, _settings);
+    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() =>
+        ModelBundle.ToEntries(Model, Tokenizer, History, _settings with { PretrainedBody = PretrainedBodyFingerprint });
 
     /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>
     private static LanguageModelTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
