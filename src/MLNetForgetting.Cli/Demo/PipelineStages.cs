@@ -227,7 +227,7 @@ public sealed class ListStage : DemoStage
             context.Summary.Add($"LiST ({run})", $"{labelled.Count} labelled + {unlabelled.Count} unlabelled English pairs, {list.ParameterReport.Trainable:N0} trainable parameters; English dev accuracy {EvaluateCommand.Percent(result.Accuracy)}% (chance 33.3%)",
                 Path.GetFileName(path));
         }
-        context.Cli.Console.WriteLine(SizeNote(size));
+        context.Cli.Console.Write(new Spectre.Console.Text(SizeNote(size) + "\n"));
         context.Summary.Add(Name, SizeNote(size), "");
     }
 }
