@@ -100,6 +100,11 @@ public sealed class ListPositiveControlTests
         using (model) return model.Accuracy(test);
     }
 
+    /// <summary>
+    /// Measured: zero-shot 0.590; adapters 0.680, 0.615, 0.680 (mean 0.658); shuffled labels 0.475, 0.453, 0.515.
+    /// Mechanism off, checked in the test itself: labels shuffled among the 30 rows. Also run once with the
+    /// frozen backbone's dropout on (LiST's default): 0.542 and 0.482 (seeds 1, 2), so this test fails that way.
+    /// </summary>
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
     public void AdapterPromptTuningOn30ExamplesBeatsChanceAndTheZeroShotPrompt()
@@ -122,6 +127,10 @@ public sealed class ListPositiveControlTests
         Assert.IsLessThan(0.56, shuffled.Average(), "training on shuffled labels should stay at chance");
     }
 
+    /// <summary>
+    /// Measured: prompt fine-tuning 0.795, 0.730; classic 0.693, 0.650. Mechanism off, checked in the test
+    /// itself: labels shuffled among the 30 rows gave 0.520 (prompt) and 0.557 (classic).
+    /// </summary>
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
     public void PromptFineTuningAndClassicFineTuningBeatChance()
@@ -156,6 +165,11 @@ public sealed class ListPositiveControlTests
         Assert.IsLessThan(0.575, classicShuffled, "classic fine-tuning on shuffled labels should stay at chance");
     }
 
+    /// <summary>
+    /// Measured: teacher 0.680, 0.615, 0.680 (mean 0.658), student 0.772, 0.620, 0.660 (mean 0.684).
+    /// Mechanism off, run once by hand: StudentLearningRate = 1e-9 (the student keeps its fresh adapters
+    /// and the pretrained head) gave students 0.590, 0.590, 0.590 and the test failed (0.590 &lt; 0.658 − 0.02).
+    /// </summary>
     [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
     public void SelfTrainingEndsAtLeastAsAccurateAsItsTeacherOnAverage()
