@@ -13,10 +13,12 @@ namespace MLNetForgetting.Tests.MLNet;
 [TestClass]
 public sealed class VisibilityTests
 {
-    private sealed class Collect : IProgress<TrainingProgress>
+    // Generic on purpose: a non-generic class implementing IProgress<TrainingProgress> makes loading this
+    // assembly's types load MLNetForgetting, which the child-process tests must see happen only at Model.Load.
+    private sealed class Collect<T> : IProgress<T>
     {
-        public readonly List<TrainingProgress> Reports = new();
-        public void Report(TrainingProgress value) { lock (Reports) Reports.Add(value); }
+        public readonly List<T> Reports = new();
+        public void Report(T value) { lock (Reports) Reports.Add(value); }
     }
 
     [TestMethod]
@@ -36,14 +38,14 @@ public sealed class VisibilityTests
         var testbed = new SyntheticTestbed();
         var text = ml.Data.LoadFromEnumerable(testbed.UnlabelledCorpus("en", 200, 0).Select(t => new TextRow { Text = t }).ToList());
 
-        var pretrainProgress = new Collect();
+        var pretrainProgress = new Collect<TrainingProgress>();
         // K = 8 with T = 10 updates: one reset, so a warning.
         var lm = ml.Transforms.Text.ActiveForgettingPretrainer(resetInterval: 8, maxSteps: 10, modelPreset: "Tiny", batchSize: 16, learningRate: 3e-3, progress: pretrainProgress).Fit(text);
         Assert.HasCount(10, pretrainProgress.Reports);
         Assert.IsTrue(ours.Any(e => e.Kind == ChannelMessageKind.Warning && e.Message.Contains("Fewer than two forgetting episodes")), "no short-run warning: " + string.Join("\n", ours.Select(e => e.Message)));
         Assert.IsTrue(ours.Any(e => e.Message.Contains("step 10/10")), "no progress line in the log");
 
-        var relearnProgress = new Collect();
+        var relearnProgress = new Collect<TrainingProgress>();
         var xa = ml.Data.LoadFromEnumerable(testbed.UnlabelledCorpus("xa", 600, 1).Select(t => new TextRow { Text = t }).ToList());
         int before = ours.Count;
         ml.Transforms.Text.EmbeddingRelearner(lm, maxSteps: 3, batchSize: 16, progress: relearnProgress, vocabularySize: 320).Fit(xa);
@@ -51,7 +53,7 @@ public sealed class VisibilityTests
         Assert.IsTrue(ours.Skip(before).Any(e => e.Message.Contains("step 3/3")), "no relearning progress in the log");
 
         var pairs = ml.Data.LoadFromEnumerable(testbed.NliExamples("en", 32, 2).Select(e => new PairRow { Sentence1 = e.Premise, Sentence2 = e.Hypothesis, Label = e.Label }).ToList());
-        var fineTuneProgress = new Collect();
+        var fineTuneProgress = new Collect<TrainingProgress>();
         before = ours.Count;
         ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.SentencePairClassification(lm, maxEpochs: 1, batchSize: 16, progress: fineTuneProgress)).Fit(pairs);
         Assert.HasCount(2, fineTuneProgress.Reports);
