@@ -23,7 +23,8 @@ public enum ExportFormat
 
 /// <summary>
 /// Writes any of our models (pretrained, relearned, task-adapted, assembled, a LiST backbone with
-/// adapters installed) as a Hugging Face RoBERTa directory: weights with HF parameter names (plus the
+/// adapters installed) as a Hugging Face RoBERTa directory, or a BERT one for a BERT-type model
+/// (<c>bert.*</c>, <c>cls.predictions.*</c>): weights with HF parameter names (plus the
 /// tied <c>lm_head.decoder.weight</c> = E and <c>lm_head.decoder.bias</c> = <c>lm_head.bias</c> that HF
 /// expects), <c>config.json</c> in HF's RobertaConfig format, and the tokenizer files. Every file is
 /// written atomically. <see cref="HuggingFaceImport"/> reads the directory back bit-exactly.
@@ -77,7 +78,25 @@ public static class HuggingFaceExport
         foreach (var (name, p) in model.named_parameters()) state[name] = p.detach().cpu().clone();
         state[DecoderWeightKey] = state[RobertaForMaskedLM.TokenEmbeddingsKey].clone();
         state[DecoderBiasKey] = state[LMHeadBiasKey].clone();
-        return state;
+        return model.Config.IsBert ? ToBertNames(state) : state;
+    }
+
+    /// <summary>Our names → HF BertForMaskedLM's (<c>bert.*</c>, <c>cls.predictions.*</c>), the inverse of the importer's map.</summary>
+    private static Dictionary<string, Tensor> ToBertNames(Dictionary<string, Tensor> state)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, t) in state)
+        {
+            string key = name;
+            foreach (var (bert, ours) in HuggingFaceImport.BertNames)
+            {
+                // Only the "bert." prefix is written for the body (the bare BertModel prefixes are import-only).
+                if (bert is "embeddings." or "encoder." or "pooler.") continue;
+                if (name.StartsWith(ours, StringComparison.Ordinal)) { key = bert + name[ours.Length..]; break; }
+            }
+            result[key] = t;
+        }
+        return result;
     }
 
     /// <summary>config.json in Hugging Face's RobertaConfig format (with our extra section for what HF has no field for).</summary>
@@ -85,10 +104,13 @@ public static class HuggingFaceExport
     {
         var c = model.Config;
         bool hasClassifier = model.Classifier is not null;
+        // A BERT model's classifier keeps our head's names (classifier.dense / out_proj), which HF's
+        // BertForSequenceClassification does not have: such a directory is read back by us, by HF only as BertForMaskedLM.
+        string family = c.IsBert ? "Bert" : "Roberta";
         var json = new JsonObject
         {
-            ["architectures"] = hasClassifier ? new JsonArray("RobertaForSequenceClassification", "RobertaForMaskedLM") : new JsonArray("RobertaForMaskedLM"),
-            ["model_type"] = "roberta",
+            ["architectures"] = hasClassifier && !c.IsBert ? new JsonArray("RobertaForSequenceClassification", "RobertaForMaskedLM") : new JsonArray(family + "ForMaskedLM"),
+            ["model_type"] = c.IsBert ? "bert" : "roberta",
             ["vocab_size"] = (int)model.TokenEmbeddings.shape[0],
             ["hidden_size"] = c.HiddenSize,
             ["num_hidden_layers"] = c.NumHiddenLayers,
@@ -98,16 +120,23 @@ public static class HuggingFaceExport
             ["hidden_dropout_prob"] = c.HiddenDropout,
             ["attention_probs_dropout_prob"] = c.AttentionDropout,
             ["max_position_embeddings"] = c.MaxPositionEmbeddings,
-            ["type_vocab_size"] = 1,
+            ["type_vocab_size"] = c.TypeVocabSize,
             ["initializer_range"] = c.InitializerRange,
             ["layer_norm_eps"] = c.LayerNormEps,
             ["position_embedding_type"] = "absolute",
             ["pad_token_id"] = tokenizer?.PadId ?? c.PadTokenId,
-            ["bos_token_id"] = tokenizer?.BosId ?? 0,
-            ["eos_token_id"] = tokenizer?.EosId ?? 2,
             ["tie_word_embeddings"] = true,
             ["torch_dtype"] = "float32",
         };
+        if (c.IsBert)
+        {
+            if (c.SeparatorTokenId >= 0) json["sep_token_id"] = c.SeparatorTokenId;
+        }
+        else
+        {
+            json["bos_token_id"] = tokenizer?.BosId ?? 0;
+            json["eos_token_id"] = tokenizer?.EosId ?? 2;
+        }
         if (hasClassifier)
         {
             int n = c.NumLabels;

@@ -12,47 +12,86 @@ namespace MLNetForgetting.Interop;
 public sealed record HuggingFaceImportOptions
 {
     /// <summary>
-    /// Ignore <c>roberta.pooler.*</c> (the unused pooler of HF's RobertaModel; RobertaForMaskedLM and
-    /// RobertaForSequenceClassification have none). Default true. Any other extra key is an error.
+    /// Ignore <c>roberta.pooler.*</c> / <c>bert.pooler.*</c> (the pooler of HF's RobertaModel and BertModel,
+    /// which our models do not use) and BERT's next-sentence head <c>cls.seq_relationship.*</c>. Default true.
+    /// Any other extra key is an error.
     /// </summary>
     public bool IgnorePooler { get; init; } = true;
+
+    /// <summary>
+    /// When the checkpoint has no MLM head at all (a sentence encoder such as all-MiniLM-L6-v2, or a bare
+    /// BertModel/RobertaModel), create a freshly initialised one instead of failing. Default true. A head
+    /// that is only partly present is always an error. See <see cref="HuggingFaceImport.Import(string, HuggingFaceImportOptions?, out bool)"/>.
+    /// </summary>
+    public bool AllowMissingMlmHead { get; init; } = true;
+
+    /// <summary>Seed of the initialisation of a missing MLM head. Default 0.</summary>
+    public int Seed { get; init; }
 
     /// <summary>Prefer <c>pytorch_model.bin</c> over <c>model.safetensors</c> when both exist. Default false.</summary>
     public bool PreferPyTorch { get; init; }
 
-    /// <summary>Maximum sequence length when config.json lacks our section; default max_position_embeddings - pad_token_id - 1 (RoBERTa positions).</summary>
+    /// <summary>Maximum sequence length when config.json lacks our section; default max_position_embeddings - pad_token_id - 1 (RoBERTa positions), max_position_embeddings (BERT).</summary>
     public int? MaxSequenceLength { get; init; }
 }
 
 /// <summary>
-/// Reads a Hugging Face RoBERTa directory (ours from <see cref="HuggingFaceExport"/>, or one produced
-/// elsewhere): config.json, weights from model.safetensors or pytorch_model.bin, and our tokenizer files
-/// when present. The tied decoder keys are checked against E / lm_head.bias and dropped; HF buffers
-/// (<c>*.position_ids</c>) are ignored. Any mismatch with the architecture of config.json is an
-/// <see cref="InvalidDataException"/> listing the missing, unexpected and mis-shaped parameters.
+/// Reads a Hugging Face RoBERTa / XLM-R / CamemBERT or BERT directory (ours from <see cref="HuggingFaceExport"/>,
+/// or one produced elsewhere): config.json, weights from model.safetensors or pytorch_model.bin, and the
+/// tokenizer: our tokenizer files when present, else for BERT the WordPiece <c>vocab.txt</c> with
+/// lower-casing and accent stripping from Hugging Face's tokenizer_config.json. BERT keys (<c>bert.*</c> or
+/// bare <c>embeddings.*</c>/<c>encoder.*</c>, <c>cls.predictions.*</c>) become our names (<c>roberta.*</c>,
+/// <c>lm_head.*</c>), so the same model classes serve both families. The tied decoder keys are checked
+/// against E / the output bias and dropped; HF buffers (<c>*.position_ids</c>) are ignored. Any mismatch
+/// with the architecture of config.json is an <see cref="InvalidDataException"/> listing the missing,
+/// unexpected and mis-shaped parameters.
 /// </summary>
 public static class HuggingFaceImport
 {
     /// <summary>Imports the model (CPU, eval mode) and, if the directory holds our tokenizer files, the tokenizer.</summary>
     /// <exception cref="FileNotFoundException">config.json or both weight files are missing.</exception>
     /// <exception cref="InvalidDataException">The configuration or the weights do not describe a model we can build.</exception>
-    public static (RobertaForMaskedLM Model, SubwordTokenizer? Tokenizer) Import(string directory, HuggingFaceImportOptions? options = null)
+    public static (RobertaForMaskedLM Model, SubwordTokenizer? Tokenizer) Import(string directory, HuggingFaceImportOptions? options = null) =>
+        Import(directory, options, out _);
+
+    /// <summary>As <see cref="Import(string, HuggingFaceImportOptions?)"/>, telling whether the MLM head was newly initialised (the checkpoint had none).</summary>
+    /// <exception cref="FileNotFoundException">config.json, both weight files, or (BERT) the tokenizer's vocab.txt are missing.</exception>
+    /// <exception cref="InvalidDataException">The configuration or the weights do not describe a model we can build.</exception>
+    public static (RobertaForMaskedLM Model, SubwordTokenizer? Tokenizer) Import(string directory, HuggingFaceImportOptions? options, out bool mlmHeadInitialized)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= new HuggingFaceImportOptions();
         string configPath = Path.Combine(directory, HuggingFaceExport.ConfigFile);
         if (!File.Exists(configPath)) throw new FileNotFoundException($"No {HuggingFaceExport.ConfigFile} in '{directory}'.", configPath);
+        string configJson = File.ReadAllText(configPath);
+        string modelType = ModelTypeOf(configJson, configPath);
+        // BERT needs its tokenizer before the model: the [SEP] id marks where the second segment's token type begins.
+        var tokenizer = ReadTokenizer(directory, modelType);
         var weights = ReadWeights(directory, options.PreferPyTorch);
         try
         {
-            var (config, adapters) = ParseConfig(File.ReadAllText(configPath), weights, options);
+            bool bert = modelType == RobertaConfig.BertModelType;
+            if (bert) weights = BertToOurNames(weights);
+            var (config, adapters) = ParseConfig(configJson, modelType, weights, options, tokenizer, configPath);
             var model = new RobertaForMaskedLM(config);
             try
             {
                 if (adapters is not null) new AdapterSet(config, adapters).Install(model);
-                model.LoadNamedTensors(Normalize(weights, options));
+                var named = Normalize(weights, options);
+                mlmHeadInitialized = !named.Keys.Any(k => k.StartsWith("lm_head.", StringComparison.Ordinal));
+                if (mlmHeadInitialized)
+                {
+                    if (!options.AllowMissingMlmHead)
+                        throw new InvalidDataException($"'{directory}' has no MLM head (no lm_head.* / cls.predictions.* keys) and AllowMissingMlmHead is false.");
+                    // Keep the fresh head's initialisation: N(0, σ²) dense, LayerNorm 1/0, bias 0 (HF's).
+                    var generator = new Generator((ulong)options.Seed);
+                    model.InitializeWeights(generator);
+                    foreach (var (name, p) in model.named_parameters())
+                        if (name.StartsWith("lm_head.", StringComparison.Ordinal)) named[name] = p.detach().clone();
+                }
+                model.LoadNamedTensors(named);
                 model.eval();
-                return (model, ReadTokenizer(directory));
+                return (model, tokenizer);
             }
             catch
             {
@@ -74,6 +113,14 @@ public static class HuggingFaceImport
         if (useSt) return SafeTensors.Read(File.ReadAllBytes(st), out _, st);
         if (!File.Exists(pt)) throw new FileNotFoundException($"Neither {HuggingFaceExport.SafetensorsFile} nor {HuggingFaceExport.PyTorchFile} is in '{directory}'.", st);
         return ReadPyTorch(pt);
+    }
+
+    /// <summary>Whether the checkpoint in <paramref name="directory"/> has an MLM head (RoBERTa's <c>lm_head.*</c> or BERT's <c>cls.predictions.*</c>).</summary>
+    public static bool HasMlmHead(string directory, bool preferPyTorch = false)
+    {
+        var weights = ReadWeights(directory, preferPyTorch);
+        try { return weights.Keys.Any(k => k.StartsWith("lm_head.", StringComparison.Ordinal) || k.StartsWith("cls.predictions.", StringComparison.Ordinal)); }
+        finally { foreach (var t in weights.Values) t.Dispose(); }
     }
 
     /// <summary>Reads a pickled PyTorch state dict (torch.save(model.state_dict())).</summary>
@@ -99,34 +146,68 @@ public static class HuggingFaceImport
         return result;
     }
 
-    private static (RobertaConfig Config, AdapterOptions? Adapters) ParseConfig(string json, IReadOnlyDictionary<string, Tensor> weights, HuggingFaceImportOptions options)
+    /// <summary>The model families this importer reads: model_type values mapped to our <see cref="RobertaConfig.ModelType"/>.</summary>
+    private static readonly Dictionary<string, string> SupportedModelTypes = new(StringComparer.Ordinal)
     {
-        JsonElement root;
-        try { root = JsonDocument.Parse(json).RootElement; }
-        catch (JsonException je) { throw new InvalidDataException($"{HuggingFaceExport.ConfigFile} is not valid JSON: {je.Message}", je); }
+        ["roberta"] = RobertaConfig.RobertaModelType, ["xlm-roberta"] = RobertaConfig.RobertaModelType, ["camembert"] = RobertaConfig.RobertaModelType,
+        ["bert"] = RobertaConfig.BertModelType,
+    };
+
+    private static string ModelTypeOf(string json, string configPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            if (!doc.RootElement.TryGetProperty("model_type", out var v) || v.ValueKind != JsonValueKind.String) return RobertaConfig.RobertaModelType;
+            string type = v.GetString()!;
+            return SupportedModelTypes.TryGetValue(type, out var ours) ? ours
+                : throw new InvalidDataException($"'{configPath}': field \"model_type\" is '{type}', which this importer does not support (supported: {string.Join(", ", SupportedModelTypes.Keys)}).");
+        }
+        catch (JsonException je) { throw new InvalidDataException($"'{configPath}' is not valid JSON: {je.Message}", je); }
+    }
+
+    private static (RobertaConfig Config, AdapterOptions? Adapters) ParseConfig(string json, string modelType, IReadOnlyDictionary<string, Tensor> weights,
+        HuggingFaceImportOptions options, SubwordTokenizer? tokenizer, string configPath)
+    {
+        JsonElement root = JsonDocument.Parse(json).RootElement;
+        bool bert = modelType == RobertaConfig.BertModelType;
         int Int(string name, int? fallback = null) =>
             root.TryGetProperty(name, out var v) && v.TryGetInt32(out int i) ? i
             : fallback ?? throw new InvalidDataException($"{HuggingFaceExport.ConfigFile} has no integer \"{name}\".");
         double Dbl(string name, double fallback) => root.TryGetProperty(name, out var v) && v.TryGetDouble(out double d) ? d : fallback;
         string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-        string? modelType = Str("model_type");
-        if (modelType is not null && modelType is not ("roberta" or "xlm-roberta" or "camembert"))
-            throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: model_type '{modelType}' is not a RoBERTa-style model.");
         string act = Str("hidden_act") ?? "gelu";
         if (act != "gelu") throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: hidden_act '{act}' is not supported (only exact 'gelu').");
         string pos = Str("position_embedding_type") ?? "absolute";
         if (pos != "absolute") throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: position_embedding_type '{pos}' is not supported (only 'absolute').");
-        int typeVocab = Int("type_vocab_size", 1);
-        if (typeVocab != 1) throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: type_vocab_size {typeVocab} is not supported (RoBERTa uses 1).");
+        int typeVocab = Int("type_vocab_size", bert ? 2 : 1);
+        if (!bert && typeVocab != 1) throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: type_vocab_size {typeVocab} is not supported (RoBERTa uses 1).");
 
-        int pad = Int("pad_token_id", 1);
+        int pad = Int("pad_token_id", bert ? 0 : 1);
         int maxPositions = Int("max_position_embeddings");
         JsonElement ext = root.TryGetProperty(HuggingFaceExport.ExtensionKey, out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
         int maxLength = options.MaxSequenceLength
-            ?? (ext.ValueKind == JsonValueKind.Object && ext.TryGetProperty("max_sequence_length", out var m) && m.TryGetInt32(out int ml) ? ml : maxPositions - pad - 1);
-        if (maxLength + pad + 1 != maxPositions)
+            ?? (ext.ValueKind == JsonValueKind.Object && ext.TryGetProperty("max_sequence_length", out var m) && m.TryGetInt32(out int ml) ? ml
+                : bert ? maxPositions : maxPositions - pad - 1);
+        if (bert && maxLength != maxPositions)
+            throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: max_position_embeddings {maxPositions} does not fit a maximum length of {maxLength} with BERT positions (0 .. length - 1).");
+        if (!bert && maxLength + pad + 1 != maxPositions)
             throw new InvalidDataException($"{HuggingFaceExport.ConfigFile}: max_position_embeddings {maxPositions} does not fit a maximum length of {maxLength} with RoBERTa positions (pad_token_id {pad} + 1 + length).");
+
+        int vocab = Int("vocab_size");
+        if (weights.TryGetValue(RobertaForMaskedLM.TokenEmbeddingsKey, out var embeddings) && embeddings.dim() == 2 && embeddings.shape[0] != vocab)
+            throw new InvalidDataException($"'{configPath}': vocab_size {vocab} disagrees with the word embeddings, which have {embeddings.shape[0]} rows.");
+        if (tokenizer is not null && tokenizer.VocabSize != vocab)
+            throw new InvalidDataException($"'{configPath}': vocab_size {vocab} disagrees with the tokenizer, which has {tokenizer.VocabSize} tokens.");
+        int separator = -1;
+        if (bert && typeVocab > 1)
+        {
+            separator = Int("sep_token_id", tokenizer?.EosId ?? -1);
+            if (separator < 0) throw new InvalidDataException($"'{configPath}': a BERT model with token types needs the [SEP] id: give sep_token_id or the tokenizer's vocab.txt.");
+            if (tokenizer is not null && tokenizer.EosId != separator)
+                throw new InvalidDataException($"'{configPath}': sep_token_id {separator} differs from the tokenizer's [SEP] id {tokenizer.EosId}.");
+        }
 
         // The classifier is there when its weights are: HF configs carry num_labels = 2 even for MLM models.
         int numLabels = weights.TryGetValue("classifier.out_proj.weight", out var outProj) && outProj.dim() == 2 ? (int)outProj.shape[0] : 0;
@@ -135,7 +216,8 @@ public static class HuggingFaceImport
             VocabSize = Int("vocab_size"), HiddenSize = Int("hidden_size"), NumHiddenLayers = Int("num_hidden_layers"),
             NumAttentionHeads = Int("num_attention_heads"), IntermediateSize = Int("intermediate_size"), MaxSequenceLength = maxLength,
             HiddenDropout = Dbl("hidden_dropout_prob", 0.1), AttentionDropout = Dbl("attention_probs_dropout_prob", 0.1),
-            LayerNormEps = Dbl("layer_norm_eps", 1e-5), PadTokenId = pad, InitializerRange = Dbl("initializer_range", 0.02), NumLabels = numLabels,
+            LayerNormEps = Dbl("layer_norm_eps", bert ? 1e-12 : 1e-5), PadTokenId = pad, InitializerRange = Dbl("initializer_range", 0.02), NumLabels = numLabels,
+            ModelType = modelType, TypeVocabSize = typeVocab, SeparatorTokenId = separator,
         };
         try { config.Validate(); }
         catch (ArgumentOutOfRangeException ex) { throw new InvalidDataException($"{HuggingFaceExport.ConfigFile} describes an invalid model: {ex.Message}", ex); }
@@ -172,7 +254,7 @@ public static class HuggingFaceImport
             string name = bare && (key.StartsWith("embeddings.", StringComparison.Ordinal) || key.StartsWith("encoder.", StringComparison.Ordinal) || key.StartsWith("pooler.", StringComparison.Ordinal))
                 ? "roberta." + key : key;
             if (name.EndsWith(".position_ids", StringComparison.Ordinal) || name.EndsWith(".token_type_ids", StringComparison.Ordinal)) continue; // HF buffers
-            if (options.IgnorePooler && name.StartsWith("roberta.pooler.", StringComparison.Ordinal)) continue;
+            if (options.IgnorePooler && (name.StartsWith("roberta.pooler.", StringComparison.Ordinal) || name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal))) continue;
             result[name] = t;
         }
         CheckTied(result, HuggingFaceExport.DecoderWeightKey, RobertaForMaskedLM.TokenEmbeddingsKey);
@@ -193,13 +275,66 @@ public static class HuggingFaceImport
             throw new InvalidDataException($"'{tiedKey}' differs from '{ownKey}': this model ties the MLM decoder to them, so an untied checkpoint cannot be imported exactly.");
     }
 
-    private static SubwordTokenizer? ReadTokenizer(string directory)
+    /// <summary>
+    /// BERT checkpoint names → ours: <c>bert.X</c> (or bare <c>embeddings.*</c>/<c>encoder.*</c>/<c>pooler.*</c>
+    /// of a BertModel) → <c>roberta.X</c>; the MLM head <c>cls.predictions.transform.dense / .LayerNorm / .bias</c>
+    /// → <c>lm_head.dense / .layer_norm / .bias</c>; its tied decoder → the keys <see cref="Normalize"/> checks.
+    /// </summary>
+    internal static Dictionary<string, Tensor> BertToOurNames(Dictionary<string, Tensor> weights)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (key, t) in weights)
+        {
+            string name = key;
+            foreach (var (from, to) in BertNames)
+            {
+                if (key.StartsWith(from, StringComparison.Ordinal)) { name = to + key[from.Length..]; break; }
+            }
+            if (!result.TryAdd(name, t)) throw new InvalidDataException($"The checkpoint holds both '{key}' and another key that maps to '{name}'.");
+        }
+        return result;
+    }
+
+    /// <summary>Prefix pairs (HF BERT → ours), most specific first; <see cref="HuggingFaceExport"/> uses them in reverse.</summary>
+    internal static readonly (string Bert, string Ours)[] BertNames =
+    [
+        ("bert.", "roberta."), ("embeddings.", "roberta.embeddings."), ("encoder.", "roberta.encoder."), ("pooler.", "roberta.pooler."),
+        ("cls.predictions.transform.dense.", "lm_head.dense."), ("cls.predictions.transform.LayerNorm.", "lm_head.layer_norm."),
+        ("cls.predictions.decoder.weight", HuggingFaceExport.DecoderWeightKey), ("cls.predictions.decoder.bias", HuggingFaceExport.DecoderBiasKey),
+        ("cls.predictions.bias", HuggingFaceExport.LMHeadBiasKey),
+    ];
+
+    /// <summary>The tokenizer file a BERT directory must have when it has none of ours.</summary>
+    public const string BertVocabFile = "vocab.txt";
+
+    private static SubwordTokenizer? ReadTokenizer(string directory, string modelType)
     {
         string config = Path.Combine(directory, "tokenizer_config.json");
-        if (!File.Exists(config)) return null;
-        // Our tokenizer_config.json has "kind"; a Hugging Face one does not and is not ours to read.
-        using (var doc = JsonDocument.Parse(File.ReadAllBytes(config)))
-            if (!doc.RootElement.TryGetProperty("kind", out _)) return null;
+        bool ours = false;
+        JsonElement hfConfig = default;
+        if (File.Exists(config))
+        {
+            // Our tokenizer_config.json has "kind"; a Hugging Face one does not.
+            try
+            {
+                using var doc = JsonDocument.Parse(File.ReadAllBytes(config));
+                ours = doc.RootElement.TryGetProperty("kind", out _);
+                hfConfig = doc.RootElement.Clone();
+            }
+            catch (JsonException je) { throw new InvalidDataException($"'{config}' is not valid JSON: {je.Message}", je); }
+        }
+        if (!ours)
+        {
+            if (modelType != RobertaConfig.BertModelType) return null;
+            string vocab = Path.Combine(directory, BertVocabFile);
+            if (!File.Exists(vocab))
+                throw new FileNotFoundException($"'{directory}' is a BERT model without its tokenizer file '{BertVocabFile}' (the WordPiece vocabulary).", vocab);
+            bool lower = hfConfig.ValueKind != JsonValueKind.Object || !hfConfig.TryGetProperty("do_lower_case", out var l) || l.ValueKind != JsonValueKind.False;
+            bool? strip = hfConfig.ValueKind == JsonValueKind.Object && hfConfig.TryGetProperty("strip_accents", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? s.GetBoolean() : null;
+            using var stream = File.OpenRead(vocab);
+            return SubwordTokenizer.FromBertVocab(stream, lower, strip);
+        }
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in new[] { "tokenizer_config.json", "vocab.json", "merges.txt", "vocab.txt", "sentencepiece.model" })
         {

@@ -11,12 +11,12 @@ namespace MLNetForgetting.MLNet.Pretraining
     public sealed partial class LanguageModelTransformer
     {
         /// <summary>
-        /// A language model from a Hugging Face RoBERTa directory (ours from <see cref="HuggingFaceExport"/> or one
-        /// produced elsewhere), usable as the body for EmbeddingRelearner, SentencePairClassification (task
+        /// A language model from a Hugging Face RoBERTa or BERT directory (ours from <see cref="HuggingFaceExport"/>, one
+        /// produced elsewhere, or one <see cref="OnnxConversion"/> wrote), usable as the body for EmbeddingRelearner, SentencePairClassification (task
         /// adaptation) and the LiST trainer. A classifier in the checkpoint is kept on the model.
         /// </summary>
         /// <param name="mlContext">The ML.NET context.</param>
-        /// <param name="directory">config.json + model.safetensors or pytorch_model.bin (+ our tokenizer files).</param>
+        /// <param name="directory">config.json + model.safetensors or pytorch_model.bin (+ our tokenizer files, or BERT's vocab.txt).</param>
         /// <param name="tokenizer">The vocabulary; required when the directory has no tokenizer files of ours.</param>
         /// <param name="inputColumnName">Text column the sentence embeddings are computed from.</param>
         /// <param name="outputColumnName">The sentence-embedding column.</param>
@@ -36,7 +36,8 @@ namespace MLNetForgetting.MLNet.Pretraining
             var (model, imported) = HuggingFaceImport.Import(directory, options);
             try
             {
-                var vocabulary = tokenizer ?? imported ?? throw new InvalidDataException($"'{directory}' has no tokenizer files of ours (tokenizer_config.json with \"kind\"); pass the tokenizer.");
+                var vocabulary = tokenizer ?? imported ?? throw new FileNotFoundException($"'{directory}' has no tokenizer files of ours (tokenizer_config.json with \"kind\", and vocab.json + merges.txt, vocab.txt or sentencepiece.model); pass the tokenizer.",
+                    Path.Combine(directory, "tokenizer_config.json"));
                 if (vocabulary.VocabSize != model.Config.VocabSize)
                     throw new InvalidDataException($"The tokenizer has {vocabulary.VocabSize} tokens; the model's vocab_size is {model.Config.VocabSize}.");
                 if (vocabulary.PadId != model.Config.PadTokenId)

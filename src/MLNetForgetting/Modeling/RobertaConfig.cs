@@ -27,10 +27,33 @@ public sealed record RobertaConfig
     public int NumLabels { get; init; }
 
     /// <summary>
-    /// Rows of the position-embedding table. As in RoBERTa, position ids start at padding_idx + 1, so
-    /// the table has <c>MaxSequenceLength + PadTokenId + 1</c> rows (514 for RoBERTa-base).
+    /// "roberta" (default: positions start at padding_idx + 1, one token type) or "bert" (positions start
+    /// at 0, so the position table has exactly <see cref="MaxSequenceLength"/> rows; token types by segment).
+    /// Everything else, module names included, is the same architecture.
     /// </summary>
-    [JsonIgnore] public int MaxPositionEmbeddings => MaxSequenceLength + PadTokenId + 1;
+    public string ModelType { get; init; } = RobertaModelType;
+
+    /// <summary>Rows of the token-type table: 1 for RoBERTa; 2 for BERT (0 for the first segment, 1 for the second).</summary>
+    public int TypeVocabSize { get; init; } = 1;
+
+    /// <summary>
+    /// The separator id ([SEP]) after which a BERT pair's second segment (token type 1) begins; -1 when the
+    /// model has a single token type. Types are derived from the ids so every caller keeps passing ids and mask only.
+    /// </summary>
+    public int SeparatorTokenId { get; init; } = -1;
+
+    /// <summary>Values of <see cref="ModelType"/>.</summary>
+    public const string RobertaModelType = "roberta", BertModelType = "bert";
+
+    /// <summary>True for BERT positions and token types.</summary>
+    [JsonIgnore] public bool IsBert => ModelType == BertModelType;
+
+    /// <summary>
+    /// Rows of the position-embedding table. As in RoBERTa, position ids start at padding_idx + 1, so
+    /// the table has <c>MaxSequenceLength + PadTokenId + 1</c> rows (514 for RoBERTa-base); BERT positions
+    /// start at 0, so its table has <c>MaxSequenceLength</c> rows.
+    /// </summary>
+    [JsonIgnore] public int MaxPositionEmbeddings => IsBert ? MaxSequenceLength : MaxSequenceLength + PadTokenId + 1;
 
     public static RobertaConfig Tiny(int vocabSize) => new()
     {
@@ -71,6 +94,12 @@ public sealed record RobertaConfig
         if (AttentionDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(AttentionDropout), AttentionDropout, "Dropout must be in [0, 1).");
         if (NumLabels < 0) throw new ArgumentOutOfRangeException(nameof(NumLabels), NumLabels, "NumLabels must be >= 0.");
         if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new ArgumentOutOfRangeException(nameof(PadTokenId), PadTokenId, "PadTokenId must be a vocabulary id.");
+        if (ModelType is not (RobertaModelType or BertModelType))
+            throw new ArgumentOutOfRangeException(nameof(ModelType), ModelType, $"ModelType must be '{RobertaModelType}' or '{BertModelType}'.");
+        if (TypeVocabSize < 1 || (TypeVocabSize > 1 && !IsBert))
+            throw new ArgumentOutOfRangeException(nameof(TypeVocabSize), TypeVocabSize, "TypeVocabSize must be 1 (RoBERTa), or more for BERT.");
+        if (TypeVocabSize > 1 && (SeparatorTokenId < 0 || SeparatorTokenId >= VocabSize))
+            throw new ArgumentOutOfRangeException(nameof(SeparatorTokenId), SeparatorTokenId, "A model with token types needs the separator id ([SEP]) to find the second segment.");
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

@@ -164,7 +164,8 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0.0, std, generator);
-                    if (embedding.weight.shape[0] > Config.PadTokenId && !ReferenceEquals(embedding, roberta.Embeddings.TokenTypeEmbeddings))
+                    if (embedding.weight.shape[0] > Config.PadTokenId && !ReferenceEquals(embedding, roberta.Embeddings.TokenTypeEmbeddings)
+                        && !(Config.IsBert && ReferenceEquals(embedding, roberta.Embeddings.PositionEmbeddings)))
                         embedding.weight[Config.PadTokenId].zero_();
                     break;
                 case LayerNorm norm:

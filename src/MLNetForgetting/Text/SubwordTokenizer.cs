@@ -44,6 +44,7 @@ public sealed class SubwordTokenizer
     private readonly bool _lossless;
     private readonly bool _bertPairLayout;
     private string? _fingerprint;
+    private (bool LowerCase, bool StripAccents) _bertBasic; // bert kind: BERT's basic tokenization, done by us (see BertBasicTokenization)
 
     private SubwordTokenizer(
         string kind,
@@ -109,7 +110,7 @@ public sealed class SubwordTokenizer
         IReadOnlyList<int> ids = _tokenizer switch
         {
             SentencePieceTokenizer sp => sp.EncodeToIds(normalized, false, false),
-            BertTokenizer bert => bert.EncodeToIds(normalized, addSpecialTokens: false),
+            BertTokenizer bert => bert.EncodeToIds(BertBasicTokenization.Apply(normalized, _bertBasic.LowerCase, _bertBasic.StripAccents), addSpecialTokens: false),
             _ => _tokenizer.EncodeToIds(normalized),
         };
         return [.. ids];
@@ -325,7 +326,9 @@ public sealed class SubwordTokenizer
             case "bert":
                 {
                     bool lowerCase = !config.TryGetProperty("lower_case", out var l) || l.GetBoolean();
-                    return FromBertVocab(new MemoryStream(Require(files, BertVocabFile), writable: false), lowerCase);
+                    // Written since accent stripping became a setting; files from before it were encoded without it.
+                    bool stripAccents = config.TryGetProperty("strip_accents", out var sa) && sa.ValueKind == JsonValueKind.True;
+                    return FromBertVocab(new MemoryStream(Require(files, BertVocabFile), writable: false), lowerCase, stripAccents);
                 }
             default:
                 throw new InvalidDataException($"Unknown tokenizer kind '{kind}'.");
@@ -442,8 +445,19 @@ public sealed class SubwordTokenizer
         return new SubwordTokenizer("sentencepiece", tokenizer, vocabSize, tokenToId, specials, files, lossless: false);
     }
 
-    /// <summary>A BERT WordPiece vocab.txt (one token per line, line index = id).</summary>
-    public static SubwordTokenizer FromBertVocab(Stream vocabTxt, bool lowerCase = true)
+    /// <summary>
+    /// A BERT WordPiece vocab.txt (one token per line, line index = id), encoded by Microsoft.ML.Tokenizers'
+    /// <see cref="BertTokenizer"/> with BERT's basic tokenization (punctuation and CJK split, control
+    /// characters removed).
+    /// </summary>
+    /// <param name="vocabTxt">The vocabulary.</param>
+    /// <param name="lowerCase">Lower-case before WordPiece (Hugging Face's <c>do_lower_case</c>; true for uncased models).</param>
+    /// <param name="stripAccents">Remove accents (non-spacing marks after NFD); null follows <paramref name="lowerCase"/>, as Hugging Face's <c>strip_accents</c> does.</param>
+    /// <remarks>
+    /// Text that spells a special token ("[SEP]") is encoded as ordinary characters, as for every kind: the
+    /// model finds a BERT pair's second segment by its first [SEP], which therefore only the layout adds.
+    /// </remarks>
+    public static SubwordTokenizer FromBertVocab(Stream vocabTxt, bool lowerCase = true, bool? stripAccents = null)
     {
         ArgumentNullException.ThrowIfNull(vocabTxt);
         using var buffer = new MemoryStream();
@@ -463,14 +477,31 @@ public sealed class SubwordTokenizer
         {
             if (!tokenToId.ContainsKey(required)) throw new InvalidDataException($"BERT vocab.txt lacks {required}.");
         }
-        BertTokenizer tokenizer = BertTokenizer.Create(new MemoryStream(bytes, writable: false), new BertOptions { LowerCaseBeforeTokenization = lowerCase });
+        bool strip = stripAccents ?? lowerCase;
+        // Microsoft.ML.Tokenizers does WordPiece on whitespace-separated words; BERT's basic tokenization
+        // (lower-casing and accent stripping included) is ours, because its own drops symbols such as '$'.
+        BertTokenizer tokenizer = BertTokenizer.Create(new MemoryStream(bytes, writable: false), new BertOptions
+        {
+            LowerCaseBeforeTokenization = false, RemoveNonSpacingMarks = false, SplitOnSpecialTokens = false, ApplyBasicTokenization = false,
+        });
         var specials = (tokenizer.ClassificationTokenId, tokenizer.PaddingTokenId, tokenizer.SeparatorTokenId, tokenizer.UnknownTokenId, tokenizer.MaskingTokenId);
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
         {
             [BertVocabFile] = bytes,
-            [ConfigFile] = WriteConfig(w => { w.WriteString("kind", "bert"); w.WriteBoolean("lower_case", lowerCase); }),
+            [ConfigFile] = WriteConfig(w =>
+            {
+                w.WriteString("kind", "bert");
+                w.WriteBoolean("lower_case", lowerCase);
+                w.WriteBoolean("strip_accents", strip);
+                // Hugging Face's keys too, so the exported directory's tokenizer loads there as well.
+                w.WriteString("tokenizer_class", "BertTokenizer");
+                w.WriteBoolean("do_lower_case", lowerCase);
+                w.WriteBoolean("tokenize_chinese_chars", true);
+                foreach (var (key, token) in new[] { ("cls_token", "[CLS]"), ("sep_token", "[SEP]"), ("pad_token", "[PAD]"), ("unk_token", "[UNK]"), ("mask_token", "[MASK]") })
+                    w.WriteString(key, token);
+            }),
         };
-        return new SubwordTokenizer("bert", tokenizer, lines, tokenToId, specials, files, lossless: false);
+        return new SubwordTokenizer("bert", tokenizer, lines, tokenToId, specials, files, lossless: false) { _bertBasic = (lowerCase, strip) };
     }
 
     private static int? Lookup(Dictionary<string, int> vocab, string token) => vocab.TryGetValue(token, out int id) ? id : null;

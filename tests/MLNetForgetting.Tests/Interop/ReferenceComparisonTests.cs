@@ -17,7 +17,7 @@ namespace MLNetForgetting.Tests.Interop;
 [TestClass]
 public sealed class ReferenceComparisonTests
 {
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "Directory.Packages.props"))) return d.FullName;
@@ -32,7 +32,7 @@ public sealed class ReferenceComparisonTests
         return File.ReadLines(file).Select(l => l.Trim()).Where(l => l.Length >= 40 && !l.StartsWith('=')).Take(count).ToArray();
     }
 
-    private static string? PythonWithTorch()
+    internal static string? PythonWithTorch()
     {
         foreach (var python in new[] { Environment.GetEnvironmentVariable("MLNF_PYTHON"), "/usr/bin/python3", "python3" })
         {

@@ -13,8 +13,8 @@ namespace MLNetForgetting.Tests.MLNet;
 [TestClass]
 public sealed class VisibilityTests
 {
-    // Generic on purpose: a non-generic class implementing IProgress<TrainingProgress> makes loading this
-    // assembly's types load MLNetForgetting, which the child-process tests must see happen only at Model.Load.
+    // Generic on purpose: a test type that implements IProgress<TrainingProgress> makes the child-process entry
+    // point (which scans every type) load MLNetForgetting before Model.Load, which PersistenceTests forbids.
     private sealed class Collect<T> : IProgress<T>
     {
         public readonly List<T> Reports = new();
