@@ -78,11 +78,20 @@ public sealed class PromptClassifier : Module<Tensor, Tensor, Tensor, Tensor>
     /// <summary>The label-word LM head.</summary>
     public PromptHead Head => head;
 
-    /// <summary>Sets this module and the backbone to training (dropout on) or evaluation mode.</summary>
+    /// <summary>
+    /// Whether the frozen backbone runs its dropout while this model trains (true, as LiST's code, where
+    /// the whole model is in training mode). False keeps the backbone in evaluation mode throughout: with a
+    /// small backbone whose hidden state at &lt;mask&gt; varies little between inputs, dropout noise can
+    /// swamp that variation and adapters plus head then cannot even fit the labelled set (see docs/list.md,
+    /// "Positive controls").
+    /// </summary>
+    public bool BackboneDropout { get; set; } = true;
+
+    /// <summary>Sets this module and the backbone to training (dropout on, unless <see cref="BackboneDropout"/> is false) or evaluation mode.</summary>
     public override void train(bool train = true)
     {
         base.train(train);
-        Backbone.train(train);
+        Backbone.train(train && BackboneDropout);
     }
 
     /// <summary>
@@ -110,7 +119,8 @@ public sealed class PromptClassifier : Module<Tensor, Tensor, Tensor, Tensor>
     {
         if (adapters is not null) adapters.Install(Backbone);
         else AdapterSet.Uninstall(Backbone);
-        if (Backbone.training != training) Backbone.train(training);
+        bool backboneTraining = training && BackboneDropout;
+        if (Backbone.training != backboneTraining) Backbone.train(backboneTraining);
     }
 
     /// <summary>

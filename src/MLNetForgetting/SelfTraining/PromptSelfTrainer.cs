@@ -47,6 +47,7 @@ public static class PromptSelfTrainer
 
         var checkpoints = SelfTrainingCheckpoints.For(settings);
         var teacher = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, 0));
+        teacher.BackboneDropout = settings.BackboneDropout;
         TrainingHistory teacherHistory;
         var rounds = new List<SelfTrainingRound>();
         int firstRound = 1;
@@ -75,6 +76,7 @@ public static class PromptSelfTrainer
             cancellationToken.ThrowIfCancellationRequested();
             // Student = backbone with its pretrained head and fresh adapters (methods.md §3.3).
             var student = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, round));
+            student.BackboneDropout = settings.BackboneDropout;
             var record = RunRound(round, teacher, student, labelledExamples, pool, settings, device, log, progress, cancellationToken, checkpoints);
             rounds.Add(record);
             teacher.Dispose();
@@ -96,6 +98,7 @@ public static class PromptSelfTrainer
     {
         var (examples, _) = Prepare(backbone, tokenizer, task, labelled, settings);
         var model = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, 0));
+        model.BackboneDropout = settings.BackboneDropout;
         var history = TrainSupervised(model, model.FreezeBackbone(), examples, settings.TeacherEpochs, settings.TeacherLearningRate,
             "prompt tuning (adapters)", settings.Seed, settings, log, progress, cancellationToken, SelfTrainingCheckpoints.For(settings), SelfTrainingCheckpoints.TeacherFolder);
         model.Activate();

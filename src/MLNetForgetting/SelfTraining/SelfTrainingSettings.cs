@@ -49,6 +49,12 @@ public sealed record SelfTrainingSettings
     public double Epsilon { get; init; } = 1e-8;
     /// <summary>Peak rate of the full-model baselines (prompt fine-tuning and classic fine-tuning; LM-BFF: 1e-5).</summary>
     public double FineTuningLearningRate { get; init; } = 1e-5;
+    /// <summary>
+    /// Dropout inside the frozen backbone while adapters and head train (true: LiST's code, whole model in
+    /// training mode). False runs the frozen backbone in evaluation mode (<see cref="PromptClassifier.BackboneDropout"/>);
+    /// the full-model baselines always train with dropout.
+    /// </summary>
+    public bool BackboneDropout { get; init; } = true;
     /// <summary>Seeds adapter initialisation, shuffling, dropout and meta batches.</summary>
     public int Seed { get; init; }
     /// <summary>Cap on rendered prompt length besides the template's own and the backbone's; null for none.</summary>
