@@ -16,7 +16,7 @@
 # Plan (2 cores): pretraining both arms side by side, ~20.8M tokens each (14,000 updates of 16 sequences
 # of at most 128 tokens, ~93 tokens a sequence), K = 700 (20 episodes). Relearning: RELEARN_STEPS updates of
 # 32 sequences per cap, best checkpoint by held-out MLM loss (evaluated every 250 updates). Task adaptation:
-# 3 epochs of the 18,884 English NLI pairs, warm-up 6 % and linear decay, best checkpoint by XNLI English dev.
+# 2 epochs of the 18,884 English NLI pairs, warm-up 6 % and linear decay, best checkpoint by XNLI English dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -33,7 +33,9 @@ log() { echo "[$(date -u +%FT%TZ)] $*" | tee -a "$RUNS/study.log"; }
 # The CLI is copied out of the build folder so that rebuilding the repository cannot change a running study.
 if [[ -z "${SKIP_BUILD:-}" || ! -e "$RUNS/bin/mlnf.dll" ]]; then
   dotnet build -c Release src/MLNetForgetting.Cli >/dev/null
-  mkdir -p "$RUNS/bin" && cp -r src/MLNetForgetting.Cli/bin/Release/net10.0/. "$RUNS/bin/"
+  # A fresh folder swapped in by rename: a running stage keeps its (unlinked) files, never half-copied ones.
+  rm -rf "$RUNS/bin.new" && cp -r src/MLNetForgetting.Cli/bin/Release/net10.0 "$RUNS/bin.new"
+  rm -rf "$RUNS/bin.old" && { [[ -e "$RUNS/bin" ]] && mv "$RUNS/bin" "$RUNS/bin.old" || true; } && mv "$RUNS/bin.new" "$RUNS/bin"
 fi
 mlnf() { nice -n 10 dotnet "$RUNS/bin/mlnf.dll" "$@"; }
 
@@ -82,9 +84,9 @@ pretrain() {
 task_arm() {
   local arm=$1 args
   [[ -e "$RUNS/$arm-nli.zip" ]] && return
-  args=(finetune --model "$RUNS/$arm.zip" --train "$RUNS/nli-train.tsv" --validation "$DATA/xnli/dev/dev.en.tsv" --output "$RUNS/$arm-nli.zip"
-    --epochs 3 --batch 32 --seq 128 --lr 3e-4 --warmup 0.06 --linear-decay --validate-every 300 --keep-best --seed 1
-    --checkpoint-dir "$RUNS/ckpt-$arm-nli" --checkpoint-every 300)
+  args=(finetune --model "$RUNS/$arm.zip" --input "$RUNS/nli-train.tsv" --validation "$DATA/xnli/dev/dev.en.tsv" --output "$RUNS/$arm-nli.zip"
+    --epochs 2 --batch 32 --seq 128 --lr 3e-4 --warmup 0.06 --linear-decay --validate-every 200 --keep-best --seed 1
+    --checkpoint-dir "$RUNS/ckpt-$arm-nli" --checkpoint-every 200)
   [[ -e "$RUNS/ckpt-$arm-nli/checkpoint.safetensors" ]] && args+=(--resume)
   log "task adaptation $arm"
   mlnf "${args[@]}" > "$RUNS/$arm-nli.log" 2>&1

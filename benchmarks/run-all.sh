@@ -9,7 +9,7 @@
 #          vs raw, forgetting vs standard), not the exact figures.
 # Full mode: the sizes recorded in docs/benchmarks.md (the plasticity study alone takes hours).
 # Environment: DATA (default ../shared/data), RESULTS (default benchmarks/results/results.jsonl),
-#              SKIP_BUILD=1 to reuse the current Release build.
+#              SKIP_BUILD=1 to reuse the current Release build, VS_PYTORCH_ARGS extra vs-pytorch options.
 # Timing runs are not niced: each comparison alternates its configurations in one run, so the ratios
 # hold on a shared machine; the absolute numbers move with the load.
 set -euo pipefail
@@ -46,8 +46,12 @@ if [[ $quick ]]; then bench tokenizer --data "$DATA/raw/en" --max-mb 1 --vocab 8
 else bench tokenizer --data "$DATA/raw/en" --max-mb 5 --vocab 8000 --runs 5; fi
 
 step "vs-pytorch (training and inference throughput, MKL shim, matmul peak)"
-if [[ $quick ]]; then bench vs-pytorch --data "$DATA/raw/en" --rounds 3 --train-steps 2 --infer-steps 1 --warmup 1
-else bench vs-pytorch --data "$DATA/raw/en" --rounds 8 --train-steps 3 --infer-steps 2 --warmup 2; fi
+# Exit 2 = vs-pytorch refused an unfair peer (reference BLAS, old OpenBLAS kernels, a far slower matmul) and said
+# why on one line; the other benchmarks still run. VS_PYTORCH_ARGS adds options (e.g. --configs ours,ours-mkl,peer-skx).
+vs_status=0
+if [[ $quick ]]; then bench vs-pytorch --data "$DATA/raw/en" --rounds 3 --train-steps 2 --infer-steps 1 --warmup 1 ${VS_PYTORCH_ARGS:-} || vs_status=$?
+else bench vs-pytorch --data "$DATA/raw/en" --rounds 8 --train-steps 3 --infer-steps 2 --warmup 2 ${VS_PYTORCH_ARGS:-} || vs_status=$?; fi
+if [[ $vs_status == 2 ]]; then echo "vs-pytorch: no comparison recorded (peer refused, see above)"; elif [[ $vs_status != 0 ]]; then exit "$vs_status"; fi
 
 step mlnet-overhead
 if [[ $quick ]]; then bench mlnet-overhead --data "$DATA/raw/en" --preset small --sentences 192 --rounds 3

@@ -24,6 +24,11 @@ namespace MLNetForgetting.Benchmarks;
 ///   dotnet run -c Release --project benchmarks/MLNetForgetting.Benchmarks -- vs-pytorch
 ///       [--data ../shared/data/raw/en] [--rounds 5] [--train-steps 5] [--infer-steps 3] [--warmup 3]
 ///       [--batch 32] [--seq 128] [--infer-batch 64] [--configs ours,ours-mkl,peer] [--python /usr/bin/python3]
+///       [--allow-slow-peer]
+///
+/// Before the first timed step every worker runs a few --matmul-n³ FP32 matmuls and the peer names the BLAS it
+/// loaded; <see cref="PeerGuard"/> refuses to go on (exit 2) when the peer is on the reference BLAS or far
+/// slower than us at that matmul. The peer's BLAS and matmul rate go into every result line.
 /// </summary>
 internal static class VsPyTorch
 {
@@ -44,6 +49,7 @@ internal static class VsPyTorch
 
     public static int Run(string[] args)
     {
+        bool allowSlowPeer = PeerGuard.TakeFlag(ref args);
         var o = Bench.Options(args, "data", "rounds", "train-steps", "infer-steps", "warmup", "batch", "seq", "infer-batch", "configs", "python", "peer", "results", "matmul-n");
         string data = o.GetValueOrDefault("data", "../shared/data/raw/en");
         int rounds = Int(o, "rounds", 5), trainSteps = Int(o, "train-steps", 5), inferSteps = Int(o, "infer-steps", 3), warmup = Int(o, "warmup", 3);
@@ -94,8 +100,10 @@ internal static class VsPyTorch
                         break;
                     case "peer" or "peer-full-logits" or "peer-1thread" or "peer-skx":
                         // Debian's OpenBLAS (pthread build) when installed: python3-torch links the reference BLAS otherwise.
+                        // A caller's own LD_LIBRARY_PATH wins (that is how a BLAS is chosen, or the reference one forced);
+                        // either way the peer reports what it loaded and PeerGuard judges it.
                         string openblas = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
-                        if (Directory.Exists(openblas)) env["LD_LIBRARY_PATH"] = openblas;
+                        if (Directory.Exists(openblas) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LD_LIBRARY_PATH"))) env["LD_LIBRARY_PATH"] = openblas;
                         // OpenBLAS does not know Zen 5 and picks its Haswell (AVX2) kernels; its SkylakeX kernels use
                         // AVX-512 (official OPENBLAS_CORETYPE switch; only valid on CPUs with AVX-512).
                         if (c == "peer-skx") env["OPENBLAS_CORETYPE"] = "SkylakeX";
@@ -108,6 +116,18 @@ internal static class VsPyTorch
                 workers.Add(Worker.Start(c, file, arguments, env));
             }
             foreach (var w in workers) Console.WriteLine($"{w.Name}: {w.Info}");
+
+            // Before any timed step: is the peer fair? (its BLAS, and its matmul rate against ours on this machine)
+            var preflight = workers.ToDictionary(w => w.Name, w => Bench.Median(w.Call("matmul 2").GetProperty("gflops").EnumerateArray().Select(e => e.GetDouble())));
+            var ours = workers.Where(w => !IsPeer(w.Name)).Select(w => w.Name).ToList();
+            double? oursRate = ours.Count == 0 ? null : ours.Contains("ours") ? preflight["ours"] : ours.Max(n => preflight[n]);
+            var checks = workers.Where(w => IsPeer(w.Name)).ToDictionary(w => w.Name, w => PeerGuard.Judge(w.Name, w.Info, preflight[w.Name], oursRate, matmulN));
+            foreach (var c in checks.Values) Console.WriteLine($"{c.Peer}: {c.Summary}{(c.Fair ? "" : "  " + c.Warning)}");
+            if (checks.Values.Any(c => !c.Fair) && !allowSlowPeer)
+            {
+                Console.Error.WriteLine(PeerGuard.Refusal("vs-pytorch", checks.Values.Where(c => !c.Fair)));
+                return 2;
+            }
 
             foreach (var w in workers) { w.Call($"train {warmup}"); w.Call($"infer 1"); } // warm-up
             var train = workers.ToDictionary(w => w.Name, _ => new List<double>());
@@ -152,20 +172,28 @@ internal static class VsPyTorch
                     ["infer_model_gflops"] = Math.Round(inferTps * inferFlops / 1e9, 1), ["infer_fraction_of_peak"] = Math.Round(inferTps * inferFlops / 1e9 / peak, 3),
                     ["matmul_gflops_median"] = Math.Round(Bench.Median(matmul[w.Name]), 1), ["matmul_gflops_max"] = Math.Round(matmul[w.Name].Max(), 1),
                     ["train_steps"] = train[w.Name].Count, ["infer_steps"] = infer[w.Name].Count, ["info"] = w.Info,
+                    ["preflight_matmul_gflops"] = preflight[w.Name],
                 };
+                if (checks.TryGetValue(w.Name, out var check)) ((Dictionary<string, object>)summary[w.Name])["peer_check"] = check.ToJson();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{w.Name}: train {ts * 1000:F1} ms/step = {trainTps:F0} tokens/s = {trainTps * trainFlops / 1e9:F1} GFLOP/s ({trainTps * trainFlops / 1e9 / peak:P1} of peak); infer {inferTps:F0} tokens/s = {inferTps * inferFlops / 1e9:F1} GFLOP/s; matmul {matmulN}³ median {Bench.Median(matmul[w.Name]):F1} GFLOP/s"));
+                    $"{w.Name}: train {ts * 1000:F1} ms/step = {trainTps:F0} tokens/s = {trainTps * trainFlops / 1e9:F1} GFLOP/s ({trainTps * trainFlops / 1e9 / peak:P1} of peak); infer {inferTps:F0} tokens/s = {inferTps * inferFlops / 1e9:F1} GFLOP/s; matmul {matmulN}³ median {Bench.Median(matmul[w.Name]):F1} GFLOP/s")
+                    + (checks.TryGetValue(w.Name, out var c) ? $"; BLAS {c.BlasDetail}" : ""));
             }
             // Per-round ratios against the peer (the controlled numbers on a shared machine).
             var ratios = new Dictionary<string, object>();
             // Against every peer configuration (the goal is stated against the fastest one).
-            foreach (string peerName in workers.Select(w => w.Name).Where(n => n.StartsWith("peer", StringComparison.Ordinal)))
-                foreach (var w in workers.Where(w => !w.Name.StartsWith("peer", StringComparison.Ordinal)))
+            foreach (string peerName in workers.Select(w => w.Name).Where(IsPeer))
+                foreach (var w in workers.Where(w => !IsPeer(w.Name)))
                 {
                     double tr = Bench.Median(trainRound[w.Name].Zip(trainRound[peerName], (a, b) => b / a));
                     double ir = Bench.Median(inferRound[w.Name].Zip(inferRound[peerName], (a, b) => b / a));
-                    ratios[$"{w.Name}_over_{peerName}"] = new Dictionary<string, object> { ["train"] = Math.Round(tr, 3), ["infer"] = Math.Round(ir, 3) };
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w.Name} / {peerName}: training {tr:F2}x, inference {ir:F2}x (median of {rounds} per-round ratios)"));
+                    var check = checks[peerName];
+                    ratios[$"{w.Name}_over_{peerName}"] = new Dictionary<string, object>
+                    {
+                        ["train"] = Math.Round(tr, 3), ["infer"] = Math.Round(ir, 3), ["peer"] = check.Summary, ["warning"] = check.Warning,
+                    };
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w.Name} / {peerName}: training {tr:F2}x, inference {ir:F2}x (median of {rounds} per-round ratios; peer: {check.Summary})")
+                        + (check.Fair ? "" : "  " + check.Warning));
                 }
             // Our configurations run the same seeded updates on the same batches: their losses must agree.
             var ourLosses = workers.Where(w => w.Name.StartsWith("ours", StringComparison.Ordinal) && losses[w.Name].Count > 0).ToList();
@@ -185,6 +213,7 @@ internal static class VsPyTorch
                 ["matmul_bf16_gflops_best"] = matmulBf16.Count > 0 ? Math.Round(matmulBf16.Max(), 1) : 0,
                 ["train_flops_per_token"] = trainFlops, ["infer_flops_per_token"] = inferFlops, ["configs"] = summary, ["ratios"] = ratios,
                 ["our_configs_max_abs_loss_difference"] = lossDiff, ["our_configs_compared_updates"] = ourLosses.Count > 1 ? losses[ourLosses[0].Name].Count : 0,
+                ["allow_slow_peer"] = allowSlowPeer,
             });
             return 0;
         }
@@ -194,6 +223,8 @@ internal static class VsPyTorch
             try { Directory.Delete(work, true); } catch (IOException) { }
         }
     }
+
+    private static bool IsPeer(string config) => config.StartsWith("peer", StringComparison.Ordinal);
 
     private static int Int(Dictionary<string, string> o, string name, int fallback) =>
         o.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;

@@ -5,7 +5,8 @@ matrices), clipping 0.5, 15% masking (80/10/10), dropout 0.1. Like ours it proje
 the vocabulary (--full-logits projects every position, as Hugging Face's RobertaForMaskedLM does).
 
 Speaks the coordinator's line protocol on stdin/stdout: "train N", "infer N", "matmul N", "quit"; one JSON line back.
-Reads the token ids the coordinator wrote (ids.bin, int32, rows x seq).
+Reads the token ids the coordinator wrote (ids.bin, int32, rows x seq). The ready line names the BLAS the process
+actually loaded (peer_blas.py).
 """
 import argparse
 import json
@@ -16,6 +17,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from peer_blas import loaded_blas, matmul_gflops
 
 p = argparse.ArgumentParser()
 for name in ("work", "special"):
@@ -130,18 +133,8 @@ def infer_step():
         pooled.numpy().copy()
 
 
-def matmul(n, reps):
-    x, y = torch.randn(n, n), torch.randn(n, n)
-    x @ y
-    out = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        x @ y
-        out.append(round(2.0 * n ** 3 / (time.perf_counter() - t) / 1e9, 1))
-    return out
-
-
-print(json.dumps({"framework": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
+# The BLAS actually loaded goes into the ready line: the coordinator refuses to compare against the reference BLAS.
+print(json.dumps({"framework": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(), **loaded_blas(),
                   "head": "full logits" if a.full_logits else "masked positions only",
                   "parameters": sum(p_.numel() for p_ in model.parameters())}), flush=True)
 for line in sys.stdin:
@@ -159,6 +152,6 @@ for line in sys.stdin:
             times.append(time.perf_counter() - t)
         print(json.dumps({"step_s": times}), flush=True)
     elif cmd[0] == "matmul":
-        print(json.dumps({"gflops": matmul(a.matmul_n, n)}), flush=True)
+        print(json.dumps({"gflops": matmul_gflops(a.matmul_n, n)}), flush=True)
     else:
         raise SystemExit(f"unknown command {line!r}")

@@ -26,6 +26,7 @@ public static class MlnfCli
         ListCommand.Create,
         ExportCommand.Create,
         ImportCommand.Create,
+        EncodeCommand.Create,
         CipherCommand.Create,
         PlotCommand.Create,
         DemoCommand.Create,

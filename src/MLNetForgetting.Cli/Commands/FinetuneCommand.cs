@@ -27,7 +27,7 @@ public static class FinetuneCommand
     public static Command Create(CliHost host)
     {
         var model = CliOptions.Input("--model", "The pretrained (or imported) language model zip; it is not changed", aliases: "-m");
-        var train = CliOptions.Input("--train", "Labelled pairs: a TSV with premise/hypothesis/label columns (or text_a/text_b/label, or no header: columns 0, 1, 2)", aliases: "-i");
+        var train = CliOptions.Input("--input", "Labelled pairs: a TSV with premise/hypothesis/label columns (or text_a/text_b/label, or no header: columns 0, 1, 2)", aliases: "-i");
         var output = CliOptions.Output("--output", "The classifier zip to write", aliases: "-o");
         var validation = CliOptions.Input("--validation", "Held-out pairs in the same format, evaluated every --validate-every updates", required: false);
         var labels = new Option<string>("--labels") { Description = "The label set, comma-separated, in key order", DefaultValueFactory = _ => string.Join(",", XnliTsv.NliLabelNames), HelpName = "a,b,c" };
@@ -52,16 +52,16 @@ public static class FinetuneCommand
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
         command.WithExamples(
-            "mlnf finetune --model en-forget.zip --train ../shared/data/glue_pools/MNLI/train.tsv --output nli-forget.zip --epochs 2",
-            "mlnf finetune --model en-std.zip --train mnli.tsv --validation ../shared/data/xnli/dev/dev.en.tsv --output nli.zip --all-params --lr 2e-5",
-            "mlnf finetune --model en-std.zip --train mnli.tsv --output nli.zip --resume      # after Ctrl+C");
+            "mlnf finetune --model en-forget.zip --input ../shared/data/glue_pools/MNLI/train.tsv --output nli-forget.zip --epochs 2",
+            "mlnf finetune --model en-std.zip --input mnli.tsv --validation ../shared/data/xnli/dev/dev.en.tsv --output nli.zip --all-params --lr 2e-5",
+            "mlnf finetune --model en-std.zip --input mnli.tsv --output nli.zip --resume      # after Ctrl+C");
 
         return host.SetAction(command, (parse, context) =>
         {
             int runSeed = parse.GetValue(seed);
             var ml = context.CreateMLContext(runSeed);
             var labelNames = PairData.ParseLabels(parse.GetValue(labels)!, "--labels");
-            var pairs = PairData.LoadPairs(parse.GetValue(train), "--train", labelNames, parse.GetValue(maxExamples));
+            var pairs = PairData.LoadPairs(parse.GetValue(train), "--input", labelNames, parse.GetValue(maxExamples));
             var held = parse.GetValue(validation) is { } v ? PairData.LoadPairs(v, "--validation", labelNames) : null;
             string outputPath = PathChecks.OutputFile(parse.GetValue(output), "--output");
             var (checkpointPath, scratch) = checkpoints.Resolve(parse, outputPath);

@@ -30,7 +30,7 @@ public static class ListCommand
     public static Command Create(CliHost host)
     {
         var model = CliOptions.Input("--model", "The backbone language model zip (pretrained, relearned or imported); it stays frozen", aliases: "-m");
-        var train = CliOptions.Input("--train", "Labelled few-shot rows: a TSV with a header, text (or sentence) and label columns; text_a, text_b, label for pair tasks", aliases: "-i");
+        var train = CliOptions.Input("--input", "Labelled few-shot rows: a TSV with a header, text (or sentence) and label columns; text_a, text_b, label for pair tasks", aliases: "-i");
         var unlabelled = CliOptions.Input("--unlabelled", "Unlabelled rows for self-training: a .txt file or folder of *.txt (one sentence per line) or a TSV with a header (text or sentence; text_a and text_b for pair tasks, which need a TSV)", required: false, aliases: "-u");
         var output = CliOptions.Output("--output", "The few-shot classifier zip to write", aliases: "-o");
         var adapters = CliOptions.Output("--adapters", "Also write the adapter pack (adapters + prompt head, a few MB) to this file", required: false);
@@ -58,9 +58,9 @@ public static class ListCommand
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
         command.WithExamples(
-            "mlnf list --model en-forget.zip --task SST-2 --train ../shared/data/list/SST-2/30-1/train.tsv --unlabelled ../shared/data/glue_pools/SST-2/train.tsv --output sst2.zip",
-            "mlnf list --model lm.zip --train reviews.tsv --unlabelled reviews.txt --template '*cls**sent_0*_It_was*mask*.*sep+*' --label-words 'neg=bad,pos=good' --output reviews.zip",
-            "mlnf list --model lm.zip --task MNLI --train mnli-30.tsv --method prompt-adapters --output mnli.zip --adapters mnli.adapters");
+            "mlnf list --model en-forget.zip --task SST-2 --input ../shared/data/list/SST-2/30-1/train.tsv --unlabelled ../shared/data/glue_pools/SST-2/train.tsv --output sst2.zip",
+            "mlnf list --model lm.zip --input reviews.tsv --unlabelled reviews.txt --template '*cls**sent_0*_It_was*mask*.*sep+*' --label-words 'neg=bad,pos=good' --output reviews.zip",
+            "mlnf list --model lm.zip --task MNLI --input mnli-30.tsv --method prompt-adapters --output mnli.zip --adapters mnli.adapters");
 
         return host.SetAction(command, (parse, context) =>
         {
@@ -72,7 +72,7 @@ public static class ListCommand
             PromptTask? builtIn = customTemplate is null ? LiSTTasks.Get(parse.GetValue(task)!) : null;
             int sentences = builtIn?.SentenceCount ?? ParseTemplate(customTemplate!).SentenceCount;
 
-            var labelled = PairData.LoadFewShot(parse.GetValue(train), "--train", sentences, labelled: true);
+            var labelled = PairData.LoadFewShot(parse.GetValue(train), "--input", sentences, labelled: true);
             var pool = parse.GetValue(unlabelled) is { } u ? LoadUnlabelled(u, sentences, parse.GetValue(maxUnlabelled)) : new List<FewShotExample>();
             string outputPath = PathChecks.OutputFile(parse.GetValue(output), "--output");
             string? adapterPath = parse.GetValue(adapters) is { } a ? PathChecks.OutputFile(a, "--adapters") : null;

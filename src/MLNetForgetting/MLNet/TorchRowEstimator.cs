@@ -15,7 +15,7 @@ public abstract class TorchRowEstimator<TTransformer> : IEstimator<TTransformer>
     protected TorchRowEstimator(IHostEnvironment env, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);
-        Host = env.Register(registrationName);
+        Host = env.Register(LogSources.Prefix + registrationName);
     }
 
     /// <summary>The ML.NET host (logging channels, seeded random).</summary>

@@ -39,7 +39,7 @@ public abstract class TorchRowTransformer : ITransformer
     protected TorchRowTransformer(IHostEnvironment env, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);
-        Host = env.Register(registrationName);
+        Host = env.Register(LogSources.Prefix + registrationName);
     }
 
     /// <summary>The ML.NET host (channels for logging, exception context, seeded random).</summary>

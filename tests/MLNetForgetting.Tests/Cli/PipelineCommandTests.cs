@@ -50,7 +50,7 @@ public sealed class PipelineCommandTests
         Assert.AreEqual(2, bad.ExitCode, bad.ToString());
         StringAssert.Contains(bad.StdErr, "--keep-best needs --validation");
 
-        var f = CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--train", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("nli-best.zip"),
+        var f = CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--input", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("nli-best.zip"),
             "--steps", "4", "--warmup", "0.25", "--linear-decay", "--validation", Data("xnli/dev/dev.en.tsv"), "--validate-every", "2", "--keep-best",
             "--checkpoint-dir", _dir.File("nli-best-ckpt")]);
         Assert.IsTrue(File.Exists(Path.Combine(_dir.File("nli-best-ckpt"), "best.safetensors")), f.ToString());
@@ -87,7 +87,7 @@ public sealed class PipelineCommandTests
         StringAssert.Contains(relearn.StdOut, "relearn xa  step 3/3");
         Assert.HasCount(4, File.ReadAllLines(_dir.File("xa.history.csv")), "header + one row per update");
 
-        var finetune = CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--train", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("nli.zip"),
+        var finetune = CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--input", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("nli.zip"),
             "--steps", "3", "--validation", Data("xnli/dev/dev.en.tsv")]);
         StringAssert.Contains(finetune.StdOut, "token embeddings frozen");
         StringAssert.Contains(finetune.StdOut, "validation accuracy");
@@ -147,7 +147,7 @@ public sealed class PipelineCommandTests
         // Label words must be single tokens: a vocabulary of 600 (not the fixture's 300) holds " the" and " not" whole.
         string lm = _dir.File("lm600.zip");
         CliRunner.RunOk(["pretrain", .. CliRunner.TinyRun.Take(6), "--vocab", "600", "--lr", "3e-3", "--input", Data("raw/en"), "--output", lm, "--steps", "2", "--k", "0"]);
-        var r = CliRunner.RunOk("list", "--model", lm, "--train", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
+        var r = CliRunner.RunOk("list", "--model", lm, "--input", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
             "--template", "*cls**sent_0*_the*mask*.*sep+*", "--label-words", "no=the,yes=not", "--output", _dir.File("list.zip"), "--adapters", _dir.File("list.adapters"),
             "--teacher-epochs", "1", "--rounds", "1", "--student-updates", "2", "--student-epochs", "1", "--bottleneck", "4", "--teacher-lr", "1e-3", "--student-lr", "1e-3");
         StringAssert.Contains(r.StdOut, "LiST on 8 labelled rows (no, yes) and 20 unlabelled rows");
@@ -157,7 +157,7 @@ public sealed class PipelineCommandTests
         Assert.IsFalse(Directory.Exists(_dir.File("list.checkpoint")), "the scratch checkpoint folder is removed after a successful run");
 
         // Interrupted (as Ctrl+C would) in round 1's distillation phase, then --resume: the same classifier as the straight run.
-        string[] again = ["list", "--model", lm, "--train", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
+        string[] again = ["list", "--model", lm, "--input", _dir.File("fs.tsv"), "--unlabelled", _dir.File("unlabelled.txt"),
             "--template", "*cls**sent_0*_the*mask*.*sep+*", "--label-words", "no=the,yes=not", "--output", _dir.File("list-resumed.zip"),
             "--teacher-epochs", "1", "--rounds", "1", "--student-updates", "2", "--student-epochs", "1", "--bottleneck", "4", "--teacher-lr", "1e-3", "--student-lr", "1e-3",
             "--checkpoint-dir", _dir.File("list-ckpt")];
@@ -206,22 +206,22 @@ public sealed class PipelineCommandTests
     [DataRow("not a zip", "relearn --model {data}/SOURCES.md --input {data}/raw/xa --output {dir}/o.zip", "--model '{data}/SOURCES.md' is not a model zip mlnf can load")]
     [DataRow("unknown language", "relearn --model {lm} --input {data}/raw/xa --language qq --output {dir}/o.zip", "unknown language code 'qq' in --language")]
     [DataRow("unwritable output", "relearn --model {lm} --input {data}/raw/xa --output {data}/SOURCES.md/o.zip", "'{data}/SOURCES.md' is a file, not a folder")]
-    [DataRow("wrong column layout", "finetune --model {lm} --train {dir}/bad.tsv --output {dir}/o.zip", "lacks a hypothesis (hypothesis/text_b) column")]
-    [DataRow("unknown label", "finetune --model {lm} --train {dir}/badlabel.tsv --output {dir}/o.zip", "label 'maybe' is not in the label set")]
-    [DataRow("classifier as language model", "finetune --model {dir}/clf.zip --train {data}/glue_pools/MNLI/train.tsv --output {dir}/o.zip", "holds a sentence-pair classifier (from finetune or assemble); expected a language model")]
+    [DataRow("wrong column layout", "finetune --model {lm} --input {dir}/bad.tsv --output {dir}/o.zip", "lacks a hypothesis (hypothesis/text_b) column")]
+    [DataRow("unknown label", "finetune --model {lm} --input {dir}/badlabel.tsv --output {dir}/o.zip", "label 'maybe' is not in the label set")]
+    [DataRow("classifier as language model", "finetune --model {dir}/clf.zip --input {data}/glue_pools/MNLI/train.tsv --output {dir}/o.zip", "holds a sentence-pair classifier (from finetune or assemble); expected a language model")]
     [DataRow("language model as classifier", "assemble --classifier {lm} --relearned {lm} --output {dir}/o.zip", "holds a language model (from pretrain, relearn or import); expected a sentence-pair classifier")]
     [DataRow("unknown test language", "evaluate --model {dir}/clf.zip --test zz={data}/xnli/dev/dev.en.tsv --output {dir}/e", "unknown language code 'zz' in --test")]
     [DataRow("models and tests mismatch", "evaluate --model {dir}/clf.zip --model {dir}/clf.zip --test {data}/xnli/dev/dev.en.tsv --test {data}/xnli/dev/dev.xa.tsv --test {data}/xnli/dev/dev.xb.tsv --output {dir}/e", "2 --model and 3 --test")]
-    [DataRow("template without words", "list --model {lm} --train {dir}/bad.tsv --template *cls**sent_0**mask*.*sep+* --output {dir}/o.zip", "--template and --label-words go together")]
-    [DataRow("label word not a token", "list --model {lm} --train {dir}/single.tsv --template *cls**sent_0**mask*.*sep+* --label-words 0=xylophonic,1=the --output {dir}/o.zip", "Label word 'xylophonic'")]
-    [DataRow("unknown LiST task", "list --model {lm} --train {dir}/single.tsv --task CoLA --output {dir}/o.zip", "unknown --task 'CoLA'")]
+    [DataRow("template without words", "list --model {lm} --input {dir}/bad.tsv --template *cls**sent_0**mask*.*sep+* --output {dir}/o.zip", "--template and --label-words go together")]
+    [DataRow("label word not a token", "list --model {lm} --input {dir}/single.tsv --template *cls**sent_0**mask*.*sep+* --label-words 0=xylophonic,1=the --output {dir}/o.zip", "Label word 'xylophonic'")]
+    [DataRow("unknown LiST task", "list --model {lm} --input {dir}/single.tsv --task CoLA --output {dir}/o.zip", "unknown --task 'CoLA'")]
     [DataRow("import of a non-HF folder", "import --input {data}/raw --output {dir}/o.zip", "has no config.json")]
     [DataRow("synthetic demo with a real language", "demo --languages de --output {dir}/demo", "real languages need --data")]
     [DataRow("demo data without a language", "demo --data {data} --languages sw --output {dir}/demo", "has no raw/sw")]
     public void BadArgumentsExitNonZeroWithOneLine(string why, string commandLine, string expected)
     {
         if (!File.Exists(_dir.File("clf.zip")))
-            CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--train", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("clf.zip"), "--steps", "1"]);
+            CliRunner.RunOk(["finetune", .. Small, "--model", Lm, "--input", Data("glue_pools/MNLI/train.tsv"), "--output", _dir.File("clf.zip"), "--steps", "1"]);
         File.WriteAllText(_dir.File("bad.tsv"), "premise\tlabel\na\tentailment\n");
         File.WriteAllText(_dir.File("badlabel.tsv"), "premise\thypothesis\tlabel\na\tb\tentailment\nc\td\tmaybe\n");
         File.WriteAllText(_dir.File("single.tsv"), "text\tlabel\nthe cat\t1\nthe dog\t0\n");

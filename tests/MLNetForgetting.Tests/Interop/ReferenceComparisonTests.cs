@@ -32,7 +32,7 @@ public sealed class ReferenceComparisonTests
         return File.ReadLines(file).Select(l => l.Trim()).Where(l => l.Length >= 40 && !l.StartsWith('=')).Take(count).ToArray();
     }
 
-    private static string? PythonWithTorch()
+    internal static string? PythonWithTorch()
     {
         foreach (var python in new[] { Environment.GetEnvironmentVariable("MLNF_PYTHON"), "/usr/bin/python3", "python3" })
         {

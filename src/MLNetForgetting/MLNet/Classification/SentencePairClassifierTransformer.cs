@@ -216,7 +216,7 @@ public static class CrossLingualAssembly
                 null, relearned.PretrainedBodyFingerprint);
         else
         {
-            using var ch = env.Register("Assemble").Start("Assemble");
+            using var ch = env.Register(LogSources.Prefix + "Assemble").Start("Assemble");
             ch.Warning($"Assembling with a classifier that records no pretrained body (allowUnrecordedBody): the relearned embeddings (body {Short(relearned.PretrainedBodyFingerprint)}) are not checked against it.");
         }
         var model = Adaptation.ModelAssembly.Assemble(taskAdapted.Model, relearned.Model);

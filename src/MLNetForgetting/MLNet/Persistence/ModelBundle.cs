@@ -1,4 +1,5 @@
 using System.Text;
+using MLNetForgetting.MLNet;
 using MLNetForgetting.Modeling;
 using Microsoft.ML.Runtime;
 using MLNetForgetting.Persistence;
@@ -68,7 +69,7 @@ public static class ModelBundle
         if (wrong is not null) throw ComponentArchive.Corrupt(component, SettingsEntry, wrong);
         Runtime.TorchRuntime.EnsureInitialized();
         Device target;
-        using (var ch = env.Register(registrationName).Start("Load")) target = Runtime.TorchDevices.Resolve(device(settings!), msg => ch.Warning(msg));
+        using (var ch = env.Register(LogSources.Prefix + registrationName).Start("Load")) target = Runtime.TorchDevices.Resolve(device(settings!), msg => ch.Warning(msg));
         var (model, tokenizer, history) = FromEntries(entries, component, target);
         return (settings!, model, tokenizer, history);
     }

@@ -186,8 +186,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         }
         int maxLength = o.InitialModel is { } start ? Math.Min(o.MaxSequenceLength, start.Model.Config.MaxSequenceLength) : o.MaxSequenceLength;
         long steps = ResolveSteps(Corpus(), tokenizer, maxLength, ch);
-        if (o.ResetInterval > 0 && steps / o.ResetInterval < 20)
-            ch.Warning($"Only {steps / o.ResetInterval} forgetting episodes (T = {steps}, K = {o.ResetInterval}); the method needs many (the paper has 125, methods.md §1.5 asks for about 20 or more).");
+        foreach (var warning in ShortRunWarnings(o.ResetInterval, steps, o.WarmupFraction)) ch.Warning(warning);
 
         var model = InitialWeights(o, tokenizer, maxLength, seed);
         var config = model.Config;
@@ -221,6 +220,22 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         var model = new RobertaForMaskedLM(config);
         model.InitializeWeights(new torch.Generator((ulong)(uint)seed));
         return model;
+    }
+
+    /// <summary>What is wrong with a run of <paramref name="steps"/> updates at this K and warm-up, one sentence each (empty when nothing is).</summary>
+    internal static IReadOnlyList<string> ShortRunWarnings(long resetInterval, long steps, double warmupFraction)
+    {
+        var warnings = new List<string>();
+        if (resetInterval <= 0) return warnings;
+        long episodes = steps / resetInterval;
+        if (episodes < 2)
+            warnings.Add($"Fewer than two forgetting episodes: T = {steps} updates at K = {resetInterval} gives {episodes} reset(s){(steps <= resetInterval ? ", so this run is standard pretraining" : "")}. Lower ResetInterval or train longer.");
+        else if (episodes < 20)
+            warnings.Add($"Only {episodes} forgetting episodes (T = {steps}, K = {resetInterval}); the method needs many (the paper has 125; about 20 or more).");
+        // Each episode replays the embedding schedule compressed into K updates, warm-up included.
+        if (warmupFraction > 0 && warmupFraction * Math.Min(resetInterval, steps) < 1)
+            warnings.Add($"An episode of K = {resetInterval} updates is shorter than one update of its warm-up ({warmupFraction:P0} of the episode): the embedding learning rate starts every episode at its peak. Raise ResetInterval or WarmupFraction.");
+        return warnings;
     }
 
     private long ResolveSteps(IEnumerable<string?> corpus, SubwordTokenizer tokenizer, int maxLength, IChannel ch)

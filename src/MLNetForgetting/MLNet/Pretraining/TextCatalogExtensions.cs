@@ -56,12 +56,13 @@ public static class MLNetForgettingTextCatalog
     /// <param name="batchSize">Sequences per update.</param>
     /// <param name="learningRate">Peak learning rate of the embeddings (the paper: 7e-4).</param>
     /// <param name="progress">Receives progress after every update (optional).</param>
+    /// <param name="vocabularySize">Size of the target-language vocabulary trained on the text (it needs about 10 characters of text per entry).</param>
     public static EmbeddingRelearner EmbeddingRelearner(this TransformsCatalog.TextTransforms catalog, LanguageModelTransformer languageModel,
         string outputColumnName = "Features", string inputColumnName = "Text", long? maxTokens = null,
-        long? maxSteps = null, int batchSize = 32, double learningRate = 7e-4, IProgress<TrainingProgress>? progress = null) =>
+        long? maxSteps = null, int batchSize = 32, double learningRate = 7e-4, IProgress<TrainingProgress>? progress = null, int vocabularySize = 8000) =>
         EmbeddingRelearner(catalog, new EmbeddingRelearner.Options
         {
-            LanguageModel = languageModel, OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Progress = progress,
+            LanguageModel = languageModel, OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Progress = progress, VocabularySize = vocabularySize,
             Settings = new MLNetForgetting.Adaptation.RelearningSettings
             {
                 MaxTokens = maxTokens ?? (maxSteps is null ? DefaultRelearningTokens : null), MaxSteps = maxSteps, BatchSize = batchSize, LearningRate = learningRate,
