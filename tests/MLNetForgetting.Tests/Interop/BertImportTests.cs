@@ -187,6 +187,24 @@ public sealed class BertImportTests
     }
 
     [TestMethod]
+    public void MlnfImportConvertsTheMiniLMBackboneAndTheOnnxFile()
+    {
+        using var dir = new TempDir();
+        var r = MLNetForgetting.Tests.Cli.CliRunner.RunOk("import", "--backbone", "minilm", "--hf-output", dir.File("hf"));
+        StringAssert.Contains(r.StdOut, "all-MiniLM-L6-v2");
+        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json" }) Assert.IsTrue(File.Exists(Path.Combine(dir.File("hf"), f)), f);
+        Assert.AreEqual("bert", (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(dir.File("hf"), "config.json")))!["model_type"]);
+
+        // --onnx without --vocab, and two sources at once, are usage errors naming the options.
+        var noVocab = MLNetForgetting.Tests.Cli.CliRunner.Run("import", "--onnx", dir.File("hf/config.json"), "--output", dir.File("x.zip"));
+        Assert.AreNotEqual(0, noVocab.ExitCode);
+        StringAssert.Contains(noVocab.StdErr, "--vocab");
+        var two = MLNetForgetting.Tests.Cli.CliRunner.Run("import", "--backbone", "minilm", "--input", dir.File("hf"), "--output", dir.File("x.zip"));
+        Assert.AreNotEqual(0, two.ExitCode);
+        StringAssert.Contains(two.StdErr, "--backbone");
+    }
+
+    [TestMethod]
     [DataRow("deberta-v2")]
     [DataRow("gpt2")]
     public void UnsupportedModelTypeIsNamed(string modelType)
