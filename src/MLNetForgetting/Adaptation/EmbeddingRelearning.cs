@@ -296,7 +296,7 @@ public static class EmbeddingRelearning
             long? bestStep = null;
             if (settings.KeepBestCheckpoint && loop.LoadBestWeights())
             {
-                bestStep = loop.BestStep ?? BestStepOf(history);
+                bestStep = loop.BestStep; // restored from the checkpoint on resume
                 log?.Invoke($"relearn embeddings: kept the weights of update {bestStep} (lowest held-out MLM loss)");
             }
             return new RelearningResult(history, totalSteps, stats, loop.ResumedFromStep, bestStep);
@@ -331,14 +331,12 @@ public static class EmbeddingRelearning
     // The pretrained bias where ids overlap, its mean for ids beyond the old vocabulary.
     private static void KeepBias(Parameter bias, Tensor english)
     {
+        using var scope = NewDisposeScope(); // the mean and the slice views are temporaries
         using var _ = no_grad();
         long n = Math.Min(bias.shape[0], english.shape[0]);
         bias.fill_(english.mean().item<float>());
         bias[TensorIndex.Slice(0, n)].copy_(english[TensorIndex.Slice(0, n)]);
     }
-
-    private static long? BestStepOf(TrainingHistory history) =>
-        history.Validations.Where(v => v.Metrics.ContainsKey("loss")).MinBy(v => v.Metrics["loss"])?.Step;
 
     private static IReadOnlyDictionary<string, double> EvaluateNow(RobertaForMaskedLM model, Func<long, IReadOnlyDictionary<string, double>> evaluate, long step)
     {

@@ -67,6 +67,7 @@ public sealed class ContinuedPretrainingTests
         var continued = Fit(new MLContext(1), options);
 
         Assert.AreEqual(1, continued.History.Events.Count(e => e.Kind == "reset"), "one reset, after update 2");
+        using var scope = NewDisposeScope(); // the differences below are temporaries
         var after = continued.Model.NamedTensors();
         // E was redrawn from N(0, 0.02²): far from the source's E. Every other tensor moved by three Adam
         // steps of rate 1e-4 at most (|m̂/√v̂| is about 1, so 1.5 × 3 × lr bounds it), never redrawn.

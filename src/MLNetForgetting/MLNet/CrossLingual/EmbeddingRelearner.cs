@@ -118,8 +118,14 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
             long characters = Math.Max(EmbeddingRelearning.MinimumVocabularyCorpusCharacters(vocabSize), (long)Math.Ceiling(budget * charsPerToken * (attempt == 0 ? 1.0 : 1.05)));
             IEnumerable<string?> Prefix() => TakeCharacters(corpus(), characters);
             tokenizer = EmbeddingRelearning.TrainVocabulary(Prefix, vocabSize);
-            long tokens = Batching.Encode(Prefix(), tokenizer, maxLength, new CorpusStats()).Sum(x => (long)x.Length);
-            long available = Prefix().Sum(l => (long)(l?.Trim().Length ?? 0));
+            // One pass for both counts: the prefix's tokens under the new vocabulary and its characters.
+            long tokens = 0, available = 0;
+            foreach (var line in Prefix())
+            {
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                available += line.Trim().Length;
+                tokens += tokenizer.EncodeSingle(line, maxLength).Length;
+            }
             ch.Info($"relearn: target vocabulary trained on the first {available:N0} characters ({tokens:N0} tokens; corpus cap {budget:N0} tokens)");
             if (tokens >= budget || available < characters) break;  // covers the cap, or the corpus is smaller than the cap
             charsPerToken = (double)available / Math.Max(1, tokens);
