@@ -25,7 +25,7 @@ RUNS=${RUNS:-/work/runs/study}
 SEEDS=${SEEDS:-"1 2 3"}
 CAPS=${CAPS:-"100000 1000000 5000000"}
 THREADS=${THREADS:-1}
-RELEARN_STEPS=${RELEARN_STEPS:-1500}
+RELEARN_STEPS=${RELEARN_STEPS:-1000}
 export MLNF_TORCH_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 mkdir -p "$RUNS"
 log() { echo "[$(date -u +%FT%TZ)] $*" | tee -a "$RUNS/study.log"; }
