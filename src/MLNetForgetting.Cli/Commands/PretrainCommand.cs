@@ -21,6 +21,7 @@ public static class PretrainCommand
         var standard = new Option<bool>("--standard") { Description = "Standard pretraining without resets (same as --k 0)" };
         var preset = new Option<string>("--preset") { Description = "Model size", DefaultValueFactory = _ => "Small" }.OneOf(Presets);
         var from = CliOptions.Input("--from", "Continue pretraining this language model zip (from pretrain, relearn or import): its weights, tokenizer and size are kept; with --k its embeddings are reset every K updates", required: false);
+        var headOnly = new Option<bool>("--head-only") { Description = "With --from: warm up the MLM head only (body and token embeddings frozen), for an imported encoder without one; needs --standard or --k 0" };
         var hidden = CliOptions.OptionalNumber<int>("--hidden", "Hidden size (overrides the preset's)", "D").AtLeast(8);
         var layers = CliOptions.OptionalNumber<int>("--layers", "Number of transformer layers (overrides the preset's)", "N").AtLeast(1);
         var heads = CliOptions.OptionalNumber<int>("--heads", "Attention heads; must divide --hidden (default: the preset's, or hidden/32 with --hidden)", "N").AtLeast(1);
@@ -44,7 +45,7 @@ public static class PretrainCommand
 
         var command = new Command("pretrain", "Pretrain a RoBERTa-style masked language model, standard or with active forgetting, and save it as an ML.NET zip with its training history.")
         {
-            input, column, maxRows, output, history, k, standard, from, preset, hidden, layers, heads, ffn, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
+            input, column, maxRows, output, history, k, standard, from, headOnly, preset, hidden, layers, heads, ffn, steps, epochs, tokens, batch, seq, lr, embLr, vocab, seed,
             device, validation, validateEvery, keepBest, precision,
         };
         foreach (var o in checkpoints.All) command.Options.Add(o);
@@ -55,6 +56,7 @@ public static class PretrainCommand
             "mlnf pretrain --input corpus.txt --output en-std.zip --standard --preset Tiny --epochs 2 --history std.json",
             "mlnf pretrain --input sentences.tsv --column sentence --output lm.zip --steps 5000 --checkpoint-every 500",
             "mlnf pretrain --input corpus.txt --output lm.zip --steps 5000 --resume      # after Ctrl+C",
+            "mlnf pretrain --from minilm.zip --head-only --standard --input ../shared/data/raw/en --output minilm-head.zip --steps 300 --lr 1e-3",
             "mlnf pretrain --from minilm.zip --input ../shared/data/raw/en --output minilm-forget.zip --k 500 --steps 5000 --lr 1e-4");
 
         return host.SetAction(command, (parse, context) =>
@@ -82,6 +84,8 @@ public static class PretrainCommand
                 initial = ModelFiles.Load<LanguageModelTransformer>(ml, start, "--from");
             }
             long resetInterval = parse.GetValue(standard) ? 0 : parse.GetValue(k);
+            if (parse.GetValue(headOnly) && initial is null) throw new CliUsageException("--head-only warms up the MLM head of an existing model: give --from");
+            if (parse.GetValue(headOnly) && resetInterval != 0) throw new CliUsageException("--head-only keeps the token embeddings frozen, so there is nothing to reset: add --standard (or --k 0)");
             double learningRate = parse.GetValue(lr);
             int? width = parse.GetValue(hidden);
             // A width without heads or feed-forward width gets the usual proportions (head size 32, FFN 4D)
@@ -93,6 +97,7 @@ public static class PretrainCommand
             {
                 InputColumnName = train.Column,
                 InitialModel = initial,
+                MlmHeadOnly = parse.GetValue(headOnly),
                 ModelPreset = CliOptions.Canonical(parse.GetValue(preset)!, Presets),
                 HiddenSize = width,
                 NumLayers = parse.GetValue(layers),
@@ -117,7 +122,7 @@ public static class PretrainCommand
                 KeepBestCheckpoint = parse.GetValue(keepBest),
                 MatmulPrecision = CliOptions.Canonical(parse.GetValue(precision)!, ["float32", "bf16"]) == "bf16" ? MLNetForgetting.Runtime.MatmulPrecision.BFloat16 : MLNetForgetting.Runtime.MatmulPrecision.Float32,
             };
-            string kind = resetInterval == 0 ? "standard" : $"forgetting K={resetInterval}";
+            string kind = parse.GetValue(headOnly) ? "MLM head warm-up" : resetInterval == 0 ? "standard" : $"forgetting K={resetInterval}";
             string what = initial is null ? $"preset {options.ModelPreset}" : $"continued from {parse.GetValue(from)}";
             context.WriteLine($"Pretraining ({kind}, {what}, seed {runSeed}) on {train.Description}");
             var job = new PretrainJob(kind, train, options, outputPath, historyPath,

@@ -26,7 +26,8 @@ public static class ModelAssembly
         ArgumentNullException.ThrowIfNull(relearned);
         if (taskAdapted.Config.HiddenSize != relearned.Config.HiddenSize)
             throw new ArgumentException($"The relearned embeddings have width {relearned.Config.HiddenSize}; the task-adapted model needs {taskAdapted.Config.HiddenSize}.", nameof(relearned));
-        if (taskAdapted.Config.PadTokenId != relearned.Config.PadTokenId)
+        // A BERT-type body takes a vocabulary with another padding id (its positions do not depend on it).
+        if (taskAdapted.Config.PadTokenId != relearned.Config.PadTokenId && !taskAdapted.Config.IsBert)
             throw new ArgumentException($"The relearned model pads with id {relearned.Config.PadTokenId}; the task-adapted model with {taskAdapted.Config.PadTokenId}.", nameof(relearned));
         var assembled = Clone(taskAdapted);
         try

@@ -213,8 +213,10 @@ public static class EmbeddingRelearning
         settings.Validate();
         if (settings.KeepBestCheckpoint && heldOutCorpus is null)
             throw new ArgumentException("RelearningSettings.KeepBestCheckpoint needs a held-out target-language corpus (heldOutCorpus).", nameof(heldOutCorpus));
-        if (targetTokenizer.PadId != model.Config.PadTokenId)
-            throw new ArgumentException($"The target tokenizer pads with id {targetTokenizer.PadId} but the model with {model.Config.PadTokenId}.", nameof(targetTokenizer));
+        // A BERT-type body (positions from 0) takes the target vocabulary's own padding and separator ids;
+        // a RoBERTa-type position table is offset by the padding id it was trained with.
+        if (targetTokenizer.PadId != model.Config.PadTokenId && !model.Config.IsBert)
+            throw new ArgumentException($"The target tokenizer pads with id {targetTokenizer.PadId} but the model with {model.Config.PadTokenId} (a RoBERTa-type model's positions are offset by its padding id).", nameof(targetTokenizer));
         int maxLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxSequenceLength);
         var stats = new CorpusStats();
 
@@ -235,7 +237,7 @@ public static class EmbeddingRelearning
         // Stage 2: fresh E (seeded, pad row 0) and a resized output bias (kept or zeroed); body tensors untouched.
         using (var englishBias = model.LMHead.Bias.detach().clone())
         {
-            model.ReplaceTokenEmbeddings(targetTokenizer.VocabSize, new Generator((ulong)(uint)settings.Seed));
+            model.ReplaceTokenEmbeddings(targetTokenizer.VocabSize, targetTokenizer.PadId, targetTokenizer.EosId, new Generator((ulong)(uint)settings.Seed));
             if (settings.OutputBias == RelearnedOutputBias.KeepFrozen) KeepBias(model.LMHead.Bias, englishBias);
         }
         bool trainBias = settings.OutputBias == RelearnedOutputBias.ZeroTrained;

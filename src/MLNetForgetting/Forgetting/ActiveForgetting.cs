@@ -46,6 +46,14 @@ public sealed record PretrainingSettings
     public long LogInterval { get; init; } = 50;
     /// <summary>bfloat16 matrix products in training (<see cref="Runtime.MatmulPrecision"/>); float32 by default.</summary>
     public Runtime.MatmulPrecision MatmulPrecision { get; init; }
+    /// <summary>
+    /// Train only the MLM head (dense, LayerNorm, output bias) with the body and E frozen: the warm-up a
+    /// checkpoint without an MLM head (a sentence encoder) needs before its masked-LM loss means anything.
+    /// Needs <see cref="ResetInterval"/> = 0. The learning rate is <see cref="LearningRate"/>.
+    /// </summary>
+    public bool MlmHeadOnly { get; init; }
+    /// <summary>Validate once before the first update (update 0) as well: the "before" figure of continued pretraining.</summary>
+    public bool ValidateAtStart { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -64,6 +72,7 @@ public sealed record PretrainingSettings
         Check(BucketPoolBatches > 0, nameof(BucketPoolBatches), BucketPoolBatches, "must be positive");
         Check(CheckpointInterval >= 0, nameof(CheckpointInterval), CheckpointInterval, "must be >= 0");
         Check(ValidationInterval >= 0, nameof(ValidationInterval), ValidationInterval, "must be >= 0");
+        Check(!MlmHeadOnly || ResetInterval == 0, nameof(ResetInterval), ResetInterval, "must be 0 when only the MLM head trains (MlmHeadOnly)");
     }
 }
 
@@ -82,6 +91,7 @@ public static class ActiveForgetting
     public const string BodyGroup = "body";
     public const string EmbeddingGroup = "embeddings";
     public const string ResetEvent = "reset";
+    public const string MlmHeadGroup = "mlm-head";
 
     /// <summary>Checkpoint metadata key holding the training configuration a resumed run must match.</summary>
     public const string ConfigurationKey = "mlnf.pretrain.configuration";
@@ -150,6 +160,8 @@ public static class ActiveForgetting
     public static AdamEF CreateOptimizer(RobertaForMaskedLM model, PretrainingSettings s)
     {
         var (bodySchedule, embeddingSchedule) = Schedules(s);
+        if (s.MlmHeadOnly)
+            return new AdamEF(new[] { new ParameterGroup(MlmHeadGroup, model.LMHead.parameters(), bodySchedule, s.WeightDecay) }, s.Beta1, s.Beta2, s.Epsilon);
         return new AdamEF(new[]
         {
             new ParameterGroup(BodyGroup, model.BodyParameters().Select(p => p.Parameter), bodySchedule, s.WeightDecay),
@@ -214,7 +226,7 @@ public static class ActiveForgetting
             CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
             ValidationInterval = validationBatches is null ? 0 : settings.ValidationInterval, KeepBestCheckpoint = settings.KeepBestCheckpoint,
             DetectAnomaly = settings.DetectAnomaly, LogInterval = settings.LogInterval, MatmulPrecision = settings.MatmulPrecision,
-            Phase = settings.ResetInterval > 0 ? $"pretrain (forgetting, K={settings.ResetInterval})" : "pretrain (standard)",
+            Phase = settings.MlmHeadOnly ? "MLM head warm-up" : settings.ResetInterval > 0 ? $"pretrain (forgetting, K={settings.ResetInterval})" : "pretrain (standard)",
         })
         {
             Log = log,
@@ -238,7 +250,26 @@ public static class ActiveForgetting
                 settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop<object>.StepSeed(settings.Seed, -1 - epoch)));
         }
 
-        var history = loop.Run(Epoch, objective.Step, cancellationToken);
+        if (settings.ValidateAtStart && validationBatches is not null && !(settings.Resume && settings.CheckpointDirectory is { } resumeDir && File.Exists(Path.Combine(resumeDir, TrainingLoop<object>.CheckpointFile))))
+        {
+            model.eval();
+            IReadOnlyDictionary<string, double> before;
+            using (NewDisposeScope())
+            using (no_grad())
+                before = objective.Evaluate(validationBatches, settings.Seed);
+            model.train();
+            loop.History.Validations.Add(new ValidationRecord(0, before));
+            log?.Invoke($"{(settings.MlmHeadOnly ? "MLM head warm-up" : "pretrain")}: validation before update 1: " + string.Join(", ", before.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+        }
+
+        // A head warm-up freezes everything else, so autograd stops at the head and the body costs one forward pass.
+        var frozen = settings.MlmHeadOnly
+            ? model.parameters().Except(model.LMHead.parameters(), ReferenceEqualityComparer.Instance).Cast<TorchSharp.Modules.Parameter>().Where(p => p.requires_grad).ToList()
+            : new List<TorchSharp.Modules.Parameter>();
+        foreach (var p in frozen) p.requires_grad = false;
+        TrainingHistory history;
+        try { history = loop.Run(Epoch, objective.Step, cancellationToken); }
+        finally { foreach (var p in frozen) p.requires_grad = true; }
         if (stats.SkippedEmpty > 0 || stats.Truncated > 0)
             log?.Invoke($"pretrain: corpus {stats} (empty lines skipped, long lines truncated to {maxLength} tokens)");
         if (settings.KeepBestCheckpoint && loop.LoadBestWeights())

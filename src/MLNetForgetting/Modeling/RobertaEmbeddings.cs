@@ -21,9 +21,9 @@ public sealed class RobertaEmbeddings : Module<Tensor, Tensor>
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
     private readonly Dropout dropout;
-    private readonly long padId;
+    private long padId;
     private readonly bool bertPositions;
-    private readonly long separatorId;
+    private long separatorId;
 
     public RobertaEmbeddings(RobertaConfig config) : base("embeddings")
     {
@@ -54,12 +54,23 @@ public sealed class RobertaEmbeddings : Module<Tensor, Tensor>
     /// Swaps in another token-embedding module (relearning a new vocabulary, assembly). Every other
     /// parameter is left untouched; the MLM decoder follows automatically because it reads E at forward time.
     /// </summary>
-    public void ReplaceTokenEmbeddings(Embedding embeddings)
+    public void ReplaceTokenEmbeddings(Embedding embeddings) => ReplaceTokenEmbeddings(embeddings, padId, separatorId);
+
+    /// <summary>
+    /// Swaps in token embeddings of a vocabulary with its own padding and separator ids. Only BERT-type
+    /// models accept another padding id: their positions count from 0 whatever the padding, while a
+    /// RoBERTa position table is offset by the padding id it was trained with.
+    /// </summary>
+    public void ReplaceTokenEmbeddings(Embedding embeddings, long newPadId, long newSeparatorId)
     {
+        if (newPadId != padId && !bertPositions)
+            throw new ArgumentException($"A RoBERTa-type model's positions are offset by its padding id {padId}; token embeddings padding with id {newPadId} cannot be used with it.", nameof(newPadId));
         if (embeddings.weight is null || embeddings.weight.shape[1] != word_embeddings.weight!.shape[1])
             throw new ArgumentException($"New token embeddings must have width {word_embeddings.weight!.shape[1]}.", nameof(embeddings));
         word_embeddings = embeddings;
         _internal_submodules[nameof(word_embeddings)] = embeddings; // replace the registration in place, keeping the key order
+        padId = newPadId;
+        if (separatorId >= 0) separatorId = newSeparatorId;
     }
 
     /// <param name="inputIds">(B, T) long token ids, padded with the pad id.</param>

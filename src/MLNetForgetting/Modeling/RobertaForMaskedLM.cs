@@ -125,12 +125,19 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
     /// (relearning, methods.md §2 stage 2) and zeroes the MLM output bias, resized to match.
     /// Every body parameter stays the same tensor with the same values.
     /// </summary>
-    public void ReplaceTokenEmbeddings(int vocabSize, Generator? generator = null)
+    public void ReplaceTokenEmbeddings(int vocabSize, Generator? generator = null) => ReplaceTokenEmbeddings(vocabSize, Config.PadTokenId, Config.SeparatorTokenId, generator);
+
+    /// <summary>
+    /// As <see cref="ReplaceTokenEmbeddings(int, Generator?)"/>, for a vocabulary with its own padding and
+    /// separator ids ([PAD] 0 and [SEP] 102 in BERT's, &lt;pad&gt; 1 and &lt;/s&gt; 2 in ours). Only BERT-type
+    /// models take another padding id (their positions do not depend on it); the ids go into <see cref="Config"/>.
+    /// </summary>
+    public void ReplaceTokenEmbeddings(int vocabSize, int padId, int separatorId, Generator? generator = null)
     {
         var device = TokenEmbeddings.device;
-        var embedding = Embedding(vocabSize, Config.HiddenSize, padding_idx: Config.PadTokenId, device: device);
-        roberta.Embeddings.ReplaceTokenEmbeddings(embedding);
-        Config = Config with { VocabSize = vocabSize };
+        var embedding = Embedding(vocabSize, Config.HiddenSize, padding_idx: padId, device: device);
+        roberta.Embeddings.ReplaceTokenEmbeddings(embedding, padId, separatorId);
+        Config = Config with { VocabSize = vocabSize, PadTokenId = padId, SeparatorTokenId = Config.SeparatorTokenId >= 0 ? separatorId : Config.SeparatorTokenId };
         ResetTokenEmbeddings(generator);
         lm_head.ResetBias(vocabSize);
     }
@@ -139,7 +146,8 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
     public void CopyTokenEmbeddingsFrom(RobertaForMaskedLM source)
     {
         int vocab = (int)source.TokenEmbeddings.shape[0];
-        if (vocab != Config.VocabSize) ReplaceTokenEmbeddings(vocab);
+        if (vocab != Config.VocabSize || source.Config.PadTokenId != Config.PadTokenId || source.Config.SeparatorTokenId != Config.SeparatorTokenId)
+            ReplaceTokenEmbeddings(vocab, source.Config.PadTokenId, source.Config.SeparatorTokenId);
         using (no_grad())
         {
             TokenEmbeddings.copy_(source.TokenEmbeddings);

@@ -62,6 +62,13 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
             Prompts.LiSTTasks.All.SelectMany(t => t.Verbalizer.Words).Distinct(StringComparer.Ordinal).Select(w => " " + w).ToArray();
         /// <summary>K: reset the token embeddings after every K updates; 0 = standard pretraining. Paper: 1000.</summary>
         public long ResetInterval = 1000;
+        /// <summary>
+        /// Warm up the MLM head only: with <see cref="InitialModel"/> set and <see cref="ResetInterval"/> = 0, train
+        /// the head's dense layer, LayerNorm and output bias with the body and the token embeddings frozen. A
+        /// sentence encoder imported without an MLM head (all-MiniLM-L6-v2) gets a fresh head at import; this makes
+        /// it predict masked tokens before relearning or continued pretraining uses its masked-LM loss.
+        /// </summary>
+        public bool MlmHeadOnly;
         /// <summary>Total updates T. When 0, T comes from <see cref="TokenBudget"/> or else <see cref="MaxEpochs"/>.</summary>
         public long MaxSteps;
         /// <summary>Train on about this many (non-padding) tokens: T = ⌈budget / mean tokens per batch⌉, measured in one pass over the data.</summary>
@@ -122,6 +129,10 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, nameof(options.OutputColumnName));
         _ = RobertaConfig.FromPreset(options.ModelPreset, 100); // unknown preset → ArgumentOutOfRangeException
+        if (options.MlmHeadOnly && options.InitialModel is null)
+            throw new ArgumentException("Options.MlmHeadOnly warms up the MLM head of an existing model: set Options.InitialModel.", nameof(options));
+        if (options.MlmHeadOnly && options.ResetInterval != 0)
+            throw new ArgumentException($"Options.MlmHeadOnly trains the MLM head with the token embeddings frozen, so there is nothing to reset: set ResetInterval = 0 (it is {options.ResetInterval}).", nameof(options));
         if (options.Tokenizer is null && options.InitialModel is null && options.VocabularySize < MinimumVocabularySize)
             throw new ArgumentOutOfRangeException(nameof(options.VocabularySize), options.VocabularySize, $"VocabularySize must be at least {MinimumVocabularySize} (5 special tokens + 256 bytes + the required label words + merges).");
         if (options.MaxSteps < 0) throw new ArgumentOutOfRangeException(nameof(options.MaxSteps), options.MaxSteps, "MaxSteps must be >= 0.");
@@ -164,6 +175,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
         WeightDecay = o.WeightDecay, ClipNorm = o.ClipNorm, Seed = seed, CheckpointDirectory = o.CheckpointDirectory,
         CheckpointInterval = o.CheckpointInterval, Resume = o.Resume, ValidationInterval = o.ValidationInterval > 0 ? o.ValidationInterval : steps,
         KeepBestCheckpoint = o.KeepBestCheckpoint, DetectAnomaly = o.DetectAnomaly, MatmulPrecision = o.MatmulPrecision,
+        MlmHeadOnly = o.MlmHeadOnly, ValidateAtStart = o.InitialModel is not null,
     };
 
     /// <inheritdoc/>
@@ -194,7 +206,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
 
         Func<IEnumerable<string?>>? validation = o.ValidationData is null ? null : () => DataViewText.Read(o.ValidationData, o.InputColumnName);
         var settings = Settings(o, steps, seed);
-        ch.Info($"Pretraining {(o.ResetInterval > 0 ? $"with active forgetting (K = {o.ResetInterval})" : "(standard)")}: {steps} updates of {o.BatchSize} sequences, model {config.HiddenSize}x{config.NumHiddenLayers}, vocabulary {tokenizer.VocabSize}, seed {seed}");
+        ch.Info($"{(o.MlmHeadOnly ? "Warming up the MLM head (body and embeddings frozen)" : "Pretraining")} {(o.ResetInterval > 0 ? $"with active forgetting (K = {o.ResetInterval})" : "(standard)")}: {steps} updates of {o.BatchSize} sequences, model {config.HiddenSize}x{config.NumHiddenLayers}, vocabulary {tokenizer.VocabSize}, seed {seed}");
         var result = ActiveForgetting.Pretrain(model, tokenizer, Corpus, settings, device, validation, msg => ch.Info(msg), o.Progress, o.CancellationToken);
         model.eval();
         return new LanguageModelTransformer(Host, model, tokenizer, result.History, new LanguageModelTransformer.Settings(
