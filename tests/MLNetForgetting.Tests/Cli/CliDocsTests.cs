@@ -29,6 +29,7 @@ public sealed class CliDocsTests
     }
 
     [TestMethod]
+    [DataRow("pretrain")]
     [DataRow("finetune")]
     [DataRow("assemble")]
     public void Every_option_of_the_command_is_in_docs_cli_md(string name)

@@ -112,6 +112,43 @@ public sealed class ContinuedPretrainingTests
         StringAssert.Contains(ex.Message, "HiddenSize, NumLayers");
     }
 
+    [TestMethod]
+    public void MlmHeadWarmUpTrainsOnlyTheHeadAndReportsTheHeldOutLossBeforeAndAfter()
+    {
+        var source = Base.Value;
+        var before = Weights(source.Model);
+        var ml = new MLContext(1);
+        var options = Tiny(k: 0, steps: 12);
+        options.InitialModel = source;
+        options.MlmHeadOnly = true;
+        options.ValidationData = ml.Data.LoadFromEnumerable(Lines.Value.Skip(250).Select(l => new TextRow { Text = l }));
+        var warmed = Fit(ml, options);
+
+        var after = warmed.Model.NamedTensors();
+        foreach (var (name, t) in before)
+        {
+            bool head = name.StartsWith("lm_head.", StringComparison.Ordinal);
+            Assert.AreEqual(!head, TensorAssert.BitEqual(t, after[name]), head ? $"{name} did not train" : $"{name} changed: only the MLM head may train");
+        }
+        var validations = warmed.History.Validations;
+        Assert.AreEqual(0L, validations[0].Step, "the held-out loss before update 1 is recorded");
+        Assert.AreEqual(12L, validations[^1].Step);
+        Assert.IsLessThan(validations[0].Metrics["loss"], validations[^1].Metrics["loss"], "the warm-up lowers the held-out masked-LM loss");
+        foreach (var p in warmed.Model.parameters()) Assert.IsTrue(p.requires_grad, "the frozen parameters are trainable again after the warm-up");
+    }
+
+    [TestMethod]
+    public void MlmHeadWarmUpNeedsAnInitialModelAndNoResets()
+    {
+        var noModel = Tiny(k: 0, steps: 1);
+        noModel.MlmHeadOnly = true;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new MLContext(0).Transforms.Text.ActiveForgettingPretrainer(noModel)).Message, "InitialModel");
+        var resets = Tiny(k: 5, steps: 1);
+        resets.MlmHeadOnly = true;
+        resets.InitialModel = Base.Value;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new MLContext(0).Transforms.Text.ActiveForgettingPretrainer(resets)).Message, "ResetInterval = 0");
+    }
+
     /// <summary>Args: language model zip, input JSON (string[]), output JSON (float[][] Features).</summary>
     [ChildAction("lm-features")]
     public static int LmFeatures(string[] args)
