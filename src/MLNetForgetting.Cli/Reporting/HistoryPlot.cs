@@ -24,7 +24,7 @@ public static class HistoryPlot
     /// <paramref name="smooth"/> &gt; 1 replaces each loss by the mean of the last that many updates (raw MLM loss is noisy).
     /// </summary>
     public static void Save(IReadOnlyList<Series> series, string path, PlotKind kind, int smooth = 1, string metric = "loss",
-        string? title = null, int width = 1000, int height = 600)
+        string? title = null, int width = 1000, int height = 600, IReadOnlyList<(double Value, string Label)>? references = null)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -56,6 +56,13 @@ public static class HistoryPlot
                 var mark = plot.Add.VerticalLine(reset.Step, width: 1, color: color.WithAlpha(0.45));
                 mark.LinePattern = LinePattern.Dashed;
             }
+        }
+        // Reference levels (e.g. the unigram entropy of the corpus: the loss of a model that ignores context).
+        foreach (var (value, label) in references ?? [])
+        {
+            var level = plot.Add.HorizontalLine(value, width: 1.5f, color: Colors.Black.WithAlpha(0.6));
+            level.LinePattern = LinePattern.Dotted;
+            level.LegendText = label;
         }
         string what = kind == PlotKind.Loss ? (smooth > 1 ? $"training loss (mean of {smooth} updates)" : "training loss") : $"validation {metric}";
         plot.Title(title ?? $"{char.ToUpperInvariant(what[0])}{what[1..]}; dashed lines: embedding resets");

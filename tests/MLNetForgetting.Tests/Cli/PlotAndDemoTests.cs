@@ -42,6 +42,16 @@ public sealed class PlotAndDemoTests
 
         CliRunner.RunOk("plot", "--history", dir.File("standard.csv"), "--output", dir.File("val.png"), "--kind", "validation", "--metric", "accuracy");
         AssertPng(dir.File("val.png"));
+
+        // A reference level (the unigram entropy of a corpus) changes the picture; a malformed one is refused naming it.
+        CliRunner.RunOk("plot", "--history", dir.File("standard.csv"), "--output", dir.File("plain.svg"));
+        CliRunner.RunOk("plot", "--history", dir.File("standard.csv"), "--output", dir.File("ref.svg"), "--reference", "5.5=unigram entropy");
+        string plain = File.ReadAllText(dir.File("plain.svg")), withReference = File.ReadAllText(dir.File("ref.svg"));
+        Assert.IsFalse(plain.Contains("unigram entropy"));
+        StringAssert.Contains(withReference, "unigram entropy");
+        var bad = CliRunner.Run("plot", "--history", dir.File("standard.csv"), "--output", dir.File("bad.png"), "--reference", "high=unigram");
+        Assert.AreNotEqual(0, bad.ExitCode);
+        StringAssert.Contains(bad.StdErr, "--reference 'high=unigram'");
     }
 
     [TestMethod]
