@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Adaptation;
 
 /// <summary>
-/// Stage 4 of the cross-lingual pipeline (methods.md §2): splice the relearned token embeddings
+/// Stage 4 of the cross-lingual pipeline (docs/methods.md §2): splice the relearned token embeddings
 /// into the task-adapted model.
 /// </summary>
 public static class ModelAssembly

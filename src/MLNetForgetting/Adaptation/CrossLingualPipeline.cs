@@ -184,7 +184,7 @@ public sealed class CrossLingualResult : IDisposable
 }
 
 /// <summary>
-/// The cross-lingual transfer pipeline of [AF] (methods.md §2) for one pretrained model: stage 3,
+/// The cross-lingual transfer pipeline of [AF] (docs/methods.md §2) for one pretrained model: stage 3,
 /// task adaptation of a copy on the source-language pairs with E frozen; then per target language,
 /// stage 2, relearning E of another copy on the target corpus with the body frozen (recording the
 /// zero-shot accuracy of the spliced model as the adaptation curve); stage 4, assembly; stage 5,

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Adaptation;
 
 /// <summary>
-/// Settings of language adaptation by embedding relearning (methods.md §2 stage 2): fresh token
+/// Settings of language adaptation by embedding relearning (docs/methods.md §2 stage 2): fresh token
 /// embeddings for the target vocabulary, trained by masked LM with everything else frozen.
 /// </summary>
 public sealed record RelearningSettings
@@ -114,7 +114,7 @@ public enum RelearnedOutputBias
 public sealed record RelearningResult(TrainingHistory History, long TotalSteps, CorpusStats Corpus, long ResumedFromStep, long? BestStep = null);
 
 /// <summary>
-/// Language adaptation by relearning token embeddings ([AF] §2 stage 2, following [ART]): a new E
+/// Language adaptation by relearning token embeddings ([AF], docs/methods.md §2 stage 2, following [ART]): a new E
 /// for the target vocabulary, drawn from N(0, 0.02²) with the padding row 0; every other parameter
 /// frozen; masked LM on target-language text with a fresh optimizer over E only (plus the output
 /// bias with <see cref="RelearnedOutputBias.ZeroTrained"/>), warm-up and linear decay, no

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Adaptation;
 
 /// <summary>
-/// Settings of task adaptation (methods.md §2 stage 3): fine-tune the body and a new classifier on
+/// Settings of task adaptation (docs/methods.md §2 stage 3): fine-tune the body and a new classifier on
 /// English sentence pairs with the token embeddings frozen.
 /// </summary>
 public sealed record TaskAdaptationSettings
@@ -71,7 +71,7 @@ public sealed record TaskAdaptationSettings
 public sealed record TaskAdaptationResult(TrainingHistory History, long TotalSteps, long TruncatedPairs, long ResumedFromStep, long? BestStep);
 
 /// <summary>
-/// Sentence-pair classification fine-tuning ([AF] §2 stage 3, fairseq's RoBERTa head on &lt;s&gt;)
+/// Sentence-pair classification fine-tuning ([AF], docs/methods.md §2 stage 3, fairseq's RoBERTa head on &lt;s&gt;)
 /// and batched inference.
 /// </summary>
 public static class TaskAdaptation

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Forgetting;
 
 /// <summary>
-/// Settings of masked-LM pretraining with active forgetting ([AF], methods.md §1). With
+/// Settings of masked-LM pretraining with active forgetting ([AF], docs/methods.md §1). With
 /// <see cref="ResetInterval"/> = 0 the same code is standard pretraining, so the two are compared
 /// on identical code, seed and data order.
 /// </summary>

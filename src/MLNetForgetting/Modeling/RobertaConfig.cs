@@ -21,7 +21,7 @@ public sealed record RobertaConfig
     public double AttentionDropout { get; init; } = 0.1;
     public double LayerNormEps { get; init; } = 1e-5;
     public int PadTokenId { get; init; } = 1;
-    /// <summary>Std of the N(0, σ²) initialisation of weights and embeddings (0.02, as RoBERTa and [AF] §1.1).</summary>
+    /// <summary>Std of the N(0, σ²) initialisation of weights and embeddings (0.02, as RoBERTa and [AF], docs/methods.md §1.1).</summary>
     public double InitializerRange { get; init; } = 0.02;
     /// <summary>Classes of the sequence-classification head; 0 means the model has no classifier.</summary>
     public int NumLabels { get; init; }

@@ -11,7 +11,7 @@ namespace MLNetForgetting.Modeling;
 /// RoBERTa-style masked language model: <c>roberta</c> (embeddings + encoder), <c>lm_head</c> with
 /// its decoder tied to the token embeddings E, and an optional sequence <c>classifier</c>. Parameter
 /// names are Hugging Face's (<c>roberta.embeddings.word_embeddings.weight</c>, ...).
-/// <para>Terms (methods.md): <b>token embeddings</b> = E; <b>body</b> = every other parameter.</para>
+/// <para>Terms (docs/methods.md): <b>token embeddings</b> = E; <b>body</b> = every other parameter.</para>
 /// </summary>
 public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
 {
@@ -108,7 +108,7 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>
-    /// Re-draws E in place from N(0, σ²) with the padding row zero ([AF] §1.1). In place keeps the
+    /// Re-draws E in place from N(0, σ²) with the padding row zero ([AF], docs/methods.md §1.1). In place keeps the
     /// tied decoder and any optimizer pointing at the same tensor.
     /// </summary>
     public void ResetTokenEmbeddings(Generator? generator = null)
@@ -122,7 +122,7 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
 
     /// <summary>
     /// Replaces E by a fresh N(0, σ²) table for a new vocabulary of <paramref name="vocabSize"/> ids
-    /// (relearning, methods.md §2 stage 2) and zeroes the MLM output bias, resized to match.
+    /// (relearning, docs/methods.md §2 stage 2) and zeroes the MLM output bias, resized to match.
     /// Every body parameter stays the same tensor with the same values.
     /// </summary>
     public void ReplaceTokenEmbeddings(int vocabSize, Generator? generator = null) => ReplaceTokenEmbeddings(vocabSize, Config.PadTokenId, Config.SeparatorTokenId, generator);
@@ -142,7 +142,7 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
         lm_head.ResetBias(vocabSize);
     }
 
-    /// <summary>Copies E (and the MLM output bias) from another model: assembly (methods.md §2 stage 4).</summary>
+    /// <summary>Copies E (and the MLM output bias) from another model: assembly (docs/methods.md §2 stage 4).</summary>
     public void CopyTokenEmbeddingsFrom(RobertaForMaskedLM source)
     {
         int vocab = (int)source.TokenEmbeddings.shape[0];

@@ -74,7 +74,7 @@ public sealed class RobertaSelfAttention : Module<Tensor, Tensor, Tensor>
 /// <summary>
 /// dense → [adapter] → dropout → LayerNorm(· + residual): the output block after attention
 /// (<c>attention.output</c>) and after the feed-forward layer (<c>output</c>). The optional adapter
-/// slot is where bottleneck adapters (LiST, methods.md §3.2) are injected without changing the base model.
+/// slot is where bottleneck adapters (LiST, docs/methods.md §3.2) are injected without changing the base model.
 /// </summary>
 public sealed class RobertaResidualOutput : Module<Tensor, Tensor, Tensor>
 {

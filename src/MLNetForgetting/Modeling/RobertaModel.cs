@@ -82,7 +82,7 @@ public sealed class RobertaLMHead : Module<Tensor, Tensor, Tensor>
     /// <summary>The output bias, one entry per vocabulary id.</summary>
     public Parameter Bias => bias;
 
-    /// <summary>Replaces the output bias (a new vocabulary size after relearning; methods.md §2: zeroed).</summary>
+    /// <summary>Replaces the output bias by zeros of a new vocabulary size (relearning; what the relearner then puts in it: docs/methods.md §2 stage 2).</summary>
     public void ResetBias(int vocabSize)
     {
         using (no_grad())
@@ -106,7 +106,7 @@ public sealed class RobertaLMHead : Module<Tensor, Tensor, Tensor>
 
 /// <summary>
 /// fairseq/HF RoBERTa classification head on the &lt;s&gt; token: dropout → dense → tanh → dropout →
-/// out_proj (<c>classifier.dense</c>, <c>classifier.out_proj</c>), methods.md §2 stage 3.
+/// out_proj (<c>classifier.dense</c>, <c>classifier.out_proj</c>), docs/methods.md §2 stage 3.
 /// </summary>
 public sealed class RobertaClassificationHead : Module<Tensor, Tensor>
 {

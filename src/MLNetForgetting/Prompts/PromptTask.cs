@@ -10,7 +10,7 @@ public sealed record PromptTask(string Name, PromptTemplate Template, Verbalizer
     public int SentenceCount => Template.SentenceCount;
 }
 
-/// <summary>The six LiST tasks exactly as methods.md §3.1 (LiST's <c>run.sh</c>).</summary>
+/// <summary>The six LiST tasks exactly as docs/methods.md §3.1 (LiST's <c>run.sh</c>).</summary>
 public static class LiSTTasks
 {
     /// <summary>MNLI: &lt;s&gt; premise-minus-last-char ? &lt;mask&gt; , ␣hypothesis-lower-cased &lt;/s&gt;; max 256.</summary>

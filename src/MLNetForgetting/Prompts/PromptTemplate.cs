@@ -11,7 +11,7 @@ namespace MLNetForgetting.Prompts;
 public sealed record PromptEncoding(int[] Ids, int MaskPosition, bool Truncated);
 
 /// <summary>
-/// A cloze template in the LM-BFF syntax that LiST uses (methods.md §3.1; see docs/prompts.md):
+/// A cloze template in the LM-BFF syntax that LiST uses (docs/methods.md §3.1; see docs/prompts.md):
 /// parts between <c>*</c> are rendered one by one, each piece tokenized on its own, and the ids
 /// concatenated, so spaces exist only where the template writes them.
 /// <list type="bullet">

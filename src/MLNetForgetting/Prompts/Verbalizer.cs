@@ -13,7 +13,7 @@ public sealed class LabelWordException : ArgumentException
 }
 
 /// <summary>
-/// Maps each class label to a label word (methods.md §3.1). The class index is the position in
+/// Maps each class label to a label word (docs/methods.md §3.1). The class index is the position in
 /// <see cref="Labels"/>. Words are given without their leading space ("great"); the scored token is
 /// " great", which must be a single token of the tokenizer.
 /// </summary>

@@ -29,7 +29,7 @@ public static class FewShotData
 
     /// <summary>
     /// The unlabelled pool: the texts of <c>glue_pools/{TASK}/train.tsv</c> with labels dropped, minus
-    /// every row whose texts equal a labelled row's (the pools overlap the LiST splits; methods.md §3.5),
+    /// every row whose texts equal a labelled row's (the pools overlap the LiST splits; docs/methods.md §3.5),
     /// optionally capped at the first <paramref name="maxRows"/> rows kept.
     /// </summary>
     public static List<FewShotExample> LoadUnlabelledPool(string dataRoot, string task, IEnumerable<FewShotExample> labelled, int? maxRows = null)

@@ -11,7 +11,7 @@ namespace MLNetForgetting.SelfTraining;
 public sealed record MetaWeights(Tensor Weights, Tensor EpsilonGradient);
 
 /// <summary>
-/// Meta re-weighting of pseudo-labelled examples ([REN] / LiST, methods.md §3.3 and §4.1), computed by
+/// Meta re-weighting of pseudo-labelled examples ([REN] / LiST, docs/methods.md §3.3 and §4.1), computed by
 /// <b>gradient alignment</b> (§4.1 method B): with v = ∇_θ Lˡ(θ) (detached) and ε = 0,
 /// g = ∂Lˡ(θ − α∇_θ Σεᵢℓᵢ)/∂ε = −α ∂(v · ∇_θ Σεᵢℓᵢ)/∂ε, one double-backward pass instead of a
 /// second, functional forward with substituted weights (method A). At ε = 0 both give
@@ -108,7 +108,7 @@ public static class MetaReweighting
         finally { student.train(wasTraining); }
     }
 
-    /// <summary>w̃ = max(−g, 0), w = w̃ / (Σw̃ + 1e-6): methods.md §3.3 step 5.</summary>
+    /// <summary>w̃ = max(−g, 0), w = w̃ / (Σw̃ + 1e-6): docs/methods.md §3.3 step 5.</summary>
     public static Tensor Normalize(Tensor epsilonGradient)
     {
         using var negated = epsilonGradient.neg();

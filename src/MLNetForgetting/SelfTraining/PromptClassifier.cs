@@ -13,7 +13,7 @@ namespace MLNetForgetting.SelfTraining;
 /// <summary>
 /// Prompt-based classifier on a shared backbone: optional adapters (<c>adapters.*</c>, installed into
 /// the backbone's slots before every forward) and a <see cref="PromptHead"/> (<c>head.*</c>). Class
-/// logits are the MLM logits at &lt;mask&gt; restricted to the label-word ids (methods.md §3.1).
+/// logits are the MLM logits at &lt;mask&gt; restricted to the label-word ids (docs/methods.md §3.1).
 /// <para>The backbone is referenced, not registered: <see cref="nn.Module.named_parameters"/> of this
 /// module is exactly the task's own parameters (adapters + head), which is what the optimizer,
 /// checkpoints and adapter packs hold. <see cref="train"/> also switches the backbone's dropout.</para>

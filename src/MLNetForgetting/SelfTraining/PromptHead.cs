@@ -12,7 +12,7 @@ namespace MLNetForgetting.SelfTraining;
 /// The trainable LM head of a prompt classifier, restricted to the label words: <c>dense</c> →
 /// GELU → <c>layer_norm</c> → <c>decoder</c> (C × d) and <c>bias</c> (C), copied from the backbone's
 /// MLM head and from the rows of E and of the output bias at the label-word ids.
-/// <para>Why a copy and only C rows (methods.md §3.2): LiST trains the whole LM head with an untied
+/// <para>Why a copy and only C rows (docs/methods.md §3.2): LiST trains the whole LM head with an untied
 /// decoder, but class logits read only the label-word rows, so only those rows ever get gradient
 /// (and weight decay is 0): keeping just them is equivalent. Our backbone ties the decoder to E,
 /// which must stay frozen; copying the rows unties them without touching the backbone, and copying

@@ -10,7 +10,7 @@ using static TorchSharp.torch.nn;
 namespace MLNetForgetting.SelfTraining;
 
 /// <summary>
-/// LiST (methods.md §3): prompt tuning of adapters + label-word head on a frozen backbone, then M
+/// LiST (docs/methods.md §3): prompt tuning of adapters + label-word head on a frozen backbone, then M
 /// rounds of teacher–student self-training with meta re-weighting; plus the baselines of §3.5 in the
 /// same API. Every phase runs through <see cref="TrainingLoop{TBatch}"/> (per-step dispose scope,
 /// NaN detection, clipping, progress).
@@ -74,7 +74,7 @@ public static class PromptSelfTrainer
         for (int round = firstRound; round <= settings.Rounds; round++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            // Student = backbone with its pretrained head and fresh adapters (methods.md §3.3).
+            // Student = backbone with its pretrained head and fresh adapters (docs/methods.md §3.3).
             var student = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, round));
             student.BackboneDropout = settings.BackboneDropout;
             var record = RunRound(round, teacher, student, labelledExamples, pool, settings, device, log, progress, cancellationToken, checkpoints);

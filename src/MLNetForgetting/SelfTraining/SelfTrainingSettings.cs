@@ -4,7 +4,7 @@ using MLNetForgetting.Training;
 namespace MLNetForgetting.SelfTraining;
 
 /// <summary>
-/// Hyperparameters of LiST (methods.md §3.3–3.4) and of its baselines. Defaults are the paper's;
+/// Hyperparameters of LiST (docs/methods.md §3.3–3.4) and of its baselines. Defaults are the paper's;
 /// tests use tiny values.
 /// </summary>
 public sealed record SelfTrainingSettings
@@ -35,7 +35,7 @@ public sealed record SelfTrainingSettings
     public double StudentLearningRate { get; init; } = 1e-4;
     /// <summary>Use meta re-weighting after the warm-up; false keeps uniform weights throughout (an ablation).</summary>
     public bool MetaReweighting { get; init; } = true;
-    /// <summary>α of the virtual SGD step (5e-6). Only its sign affects the weights (methods.md §3.3).</summary>
+    /// <summary>α of the virtual SGD step (5e-6). Only its sign affects the weights (docs/methods.md §3.3).</summary>
     public double MetaStepSize { get; init; } = 5e-6;
     /// <summary>Global gradient-norm clipping in every phase (1.0); null disables.</summary>
     public double? ClipNorm { get; init; } = 1.0;

@@ -32,7 +32,7 @@ public sealed class ParameterGroup
 
 /// <summary>
 /// Adam with decoupled weight decay and explicit per-group state. It is the "AdamEF" of [AF]
-/// (methods.md §1.2): <see cref="ResetState"/> zeroes one group's moments and restarts its
+/// (docs/methods.md §1.2): <see cref="ResetState"/> zeroes one group's moments and restarts its
 /// bias-correction step while every other group continues. The state is plain tensors so that
 /// checkpoints save it and resume exactly.
 /// </summary>

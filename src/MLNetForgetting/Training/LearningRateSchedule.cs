@@ -17,7 +17,7 @@ public sealed record ConstantSchedule(double Rate) : LearningRateSchedule
 }
 
 /// <summary>
-/// S(n) of methods.md §1.2: linear warm-up to <see cref="Rate"/> over <see cref="WarmupUpdates"/>,
+/// S(n) of docs/methods.md §1.2: linear warm-up to <see cref="Rate"/> over <see cref="WarmupUpdates"/>,
 /// then polynomial decay (power 1 by default) to <see cref="EndRate"/> at <see cref="TotalUpdates"/>.
 /// S(n) = peak·n/W for n ≤ W, else end + (peak − end)·((T − n)/(T − W))^power.
 /// </summary>
@@ -36,7 +36,7 @@ public sealed record WarmupPolynomialDecaySchedule(double Rate, long WarmupUpdat
 }
 
 /// <summary>
-/// The embedding schedule of active forgetting (methods.md §1.2, point 4): every episode of
+/// The embedding schedule of active forgetting (docs/methods.md §1.2, point 4): every episode of
 /// <see cref="ResetInterval"/> (K) updates replays the whole of <see cref="Inner"/>, compressed:
 /// η_e(n) = S((n·⌊T/K⌋) mod T).
 /// </summary>

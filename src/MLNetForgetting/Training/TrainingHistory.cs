@@ -56,7 +56,7 @@ public sealed class TrainingHistory
         return sb.ToString();
     }
 
-    /// <summary>Mean loss over the updates of each episode of <paramref name="resetInterval"/> updates (methods.md §1.5: log the loss per episode).</summary>
+    /// <summary>Mean loss over the updates of each episode of <paramref name="resetInterval"/> updates (docs/methods.md §1.5: log the loss per episode).</summary>
     public IReadOnlyList<(int Episode, double MeanLoss)> LossPerEpisode(long resetInterval) =>
         resetInterval <= 0 ? new[] { (0, Steps.Count == 0 ? double.NaN : Steps.Average(s => s.Loss)) }
         : Steps.GroupBy(s => (int)((s.Step - 1) / resetInterval)).Select(g => (g.Key, g.Average(s => s.Loss))).ToList();

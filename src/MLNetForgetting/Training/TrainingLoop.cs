@@ -25,7 +25,7 @@ public sealed record TrainingLoopOptions
     public long LogInterval { get; init; } = 50;
     /// <summary>Run validation every this many updates (0: never).</summary>
     public long ValidationInterval { get; init; }
-    /// <summary>Keep the weights with the lowest validation "loss" in <c>best.safetensors</c> ([AF] §1.4 keeps the best forgetting checkpoint).</summary>
+    /// <summary>Keep the weights with the lowest validation "loss" in <c>best.safetensors</c> (the authors of [AF] keep the best forgetting checkpoint: docs/methods.md §1.4).</summary>
     public bool KeepBestCheckpoint { get; init; }
     /// <summary>
     /// Find the first non-finite value (slow): torch's autograd anomaly mode names the backward function

@@ -111,7 +111,7 @@ public sealed class RobertaModelTests
         Assert.AreEqual(70, model.Config.VocabSize);
         CollectionAssert.AreEqual(new long[] { 70, 32 }, model.TokenEmbeddings.shape);
         CollectionAssert.AreEqual(new long[] { 70 }, model.LMHead.Bias.shape);
-        Assert.AreEqual(0.0, model.LMHead.Bias.abs().sum().item<float>(), "the resized output bias is zeroed (methods.md §2)");
+        Assert.AreEqual(0.0, model.LMHead.Bias.abs().sum().item<float>(), "the resized output bias is zeroed (docs/methods.md §2)");
         foreach (var (name, p) in model.BodyParameters().Where(p => p.Name != "lm_head.bias"))
         {
             Assert.AreEqual(bodyBefore[name].Memory, TensorIdentity.Of(p), $"{name} was replaced");

@@ -26,7 +26,7 @@ public sealed class PromptTemplateTests
     [TestMethod]
     public void NliTemplatesDropThePremisesLastCharacterAndLowerCaseTheHypothesis()
     {
-        // methods.md §3.1: <s> · premise minus last char · "?" · <mask> · "," · ␣hypothesis lower-cased first char · </s>
+        // docs/methods.md §3.1: <s> · premise minus last char · "?" · <mask> · "," · ␣hypothesis lower-cased first char · </s>
         string premise = "Cook might just as well be gambling on what color tie President Clinton will wear tomorrow.";
         string hypothesis = "President Clinton will wear a tie tomorrow.";
         int[] expected = Concat([Tok.BosId], E(premise[..^1]), E("?"), [Tok.MaskId], E(","), E(" president Clinton will wear a tie tomorrow."), [Tok.EosId]);

@@ -176,7 +176,7 @@ public sealed class SelfTrainingTests
         string root = TextTestData.DataRoot;
         var sst = FewShotData.LoadLabelled(root, "SST-2", 30, 1);
         Assert.HasCount(30, sst);
-        Assert.AreEqual(12, sst.Count(e => e.Label == "0"), "SST-2 30-1 has 12 negative and 18 positive (methods.md §3.5)");
+        Assert.AreEqual(12, sst.Count(e => e.Label == "0"), "SST-2 30-1 has 12 negative and 18 positive (docs/methods.md §3.5)");
         var rte = FewShotData.LoadLabelled(root, "RTE", 10, 2);
         Assert.HasCount(10, rte);
         Assert.IsTrue(rte.All(e => e.Texts.Count == 2));

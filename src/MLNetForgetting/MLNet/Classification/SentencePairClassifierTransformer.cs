@@ -188,7 +188,7 @@ public static class CrossLingualAssembly
     /// <summary>
     /// A new classifier for the target language: the body and classification head of
     /// <paramref name="taskAdapted"/> with the token embeddings (and tied decoder) and tokenizer of
-    /// <paramref name="relearned"/> (methods.md §2 stage 4). Neither input is changed.
+    /// <paramref name="relearned"/> (docs/methods.md §2 stage 4). Neither input is changed.
     /// </summary>
     /// <remarks>
     /// The relearned embeddings must have been learned against the pretrained body the classifier was

@@ -11,7 +11,7 @@ using TorchSharp;
 namespace MLNetForgetting.MLNet.CrossLingual;
 
 /// <summary>
-/// Stage 2 of the cross-lingual pipeline (methods.md §2): learns a new vocabulary for the target
+/// Stage 2 of the cross-lingual pipeline (docs/methods.md §2): learns a new vocabulary for the target
 /// language from a text column, gives the pretrained model fresh token embeddings for it, and trains
 /// only those embeddings by masked-LM while every other parameter stays frozen. The input
 /// <see cref="Options.LanguageModel"/> is not modified; the result is a new

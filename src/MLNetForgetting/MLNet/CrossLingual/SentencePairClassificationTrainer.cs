@@ -11,7 +11,7 @@ using TorchSharp;
 namespace MLNetForgetting.MLNet.CrossLingual;
 
 /// <summary>
-/// Stage 3 of the cross-lingual pipeline (task adaptation, methods.md §2): fine-tunes the body of a
+/// Stage 3 of the cross-lingual pipeline (task adaptation, docs/methods.md §2): fine-tunes the body of a
 /// pretrained model and a new classification head on sentence pairs (e.g. English MNLI) with the
 /// token embeddings frozen, the paper's setting, so that the body keeps working with embeddings
 /// relearned for another language. <c>Settings.FreezeTokenEmbeddings = false</c> fine-tunes everything

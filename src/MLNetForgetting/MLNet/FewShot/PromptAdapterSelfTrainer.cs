@@ -23,7 +23,7 @@ public enum FewShotMethod
 /// LiST (Wang et al. 2021) as an ML.NET trainer: few-shot, prompt-based tuning of small adapters on
 /// a frozen backbone from <see cref="ActiveForgettingPretrainer"/> (standard, forgetting, or one
 /// assembled for another language), with teacher–student self-training on unlabelled data.
-/// Methods.md §3. The full-model baselines (prompt fine-tuning of all parameters, classic
+/// LiST: docs/methods.md §3. The full-model baselines (prompt fine-tuning of all parameters, classic
 /// fine-tuning) are in <see cref="PromptSelfTrainer"/>; they change the backbone, so they are not
 /// offered as an adapter trainer.
 /// </summary>
@@ -56,7 +56,7 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
         public IDataView? UnlabelledData;
         /// <summary>LiST or the adapter prompt-tuning baseline.</summary>
         public FewShotMethod Method = FewShotMethod.LiST;
-        /// <summary>All LiST hyperparameters (paper defaults, methods.md §3.4).</summary>
+        /// <summary>All LiST hyperparameters (paper defaults, docs/methods.md §3.4).</summary>
         public SelfTrainingSettings Settings = new();
         /// <summary>At most this many unlabelled rows are read.</summary>
         public int MaxUnlabelledRows = 100_000;

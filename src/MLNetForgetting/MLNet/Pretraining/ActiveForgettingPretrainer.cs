@@ -19,7 +19,7 @@ namespace MLNetForgetting.MLNet.Pretraining;
 /// </summary>
 public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModelTransformer>
 {
-    /// <summary>Settings of <see cref="ActiveForgettingPretrainer"/>. Defaults follow the paper where it applies at CPU scale (methods.md §1.3, §1.5).</summary>
+    /// <summary>Settings of <see cref="ActiveForgettingPretrainer"/>. Defaults follow the paper where it applies at CPU scale (docs/methods.md §1.3, §1.5).</summary>
     public sealed class Options
     {
         /// <summary>Input: a String column of raw text (role "text"). Null, empty and whitespace-only rows are skipped in training and counted in the log.</summary>

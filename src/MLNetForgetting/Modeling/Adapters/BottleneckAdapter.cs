@@ -7,7 +7,7 @@ namespace MLNetForgetting.Modeling.Adapters;
 
 #pragma warning disable IDE1006 // Hugging Face / LiST names (down, up)
 
-/// <summary>Which bottleneck form an adapter has (methods.md §3.2).</summary>
+/// <summary>Which bottleneck form an adapter has (docs/methods.md §3.2).</summary>
 public enum AdapterVariant
 {
     /// <summary>LiST: y = x + (x W₁ᵀ) W₂ᵀ, no bias, no non-linearity.</summary>
