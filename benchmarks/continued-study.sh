@@ -5,7 +5,7 @@
 #   arm2  arm0 + U updates of continued MLM with the token embeddings redrawn every K updates
 # then, for each arm: relearning of new token embeddings (body frozen) on cipher English at corpus caps and on
 # real languages, task adaptation on English NLI (embeddings frozen), assembly, zero-shot XNLI / ciphered dev.
-# Results: docs/benchmarks.md ("Continued pretraining with active forgetting").
+# Results: docs/benchmarks.md ("Continued pretraining of a pretrained encoder (all-MiniLM-L6-v2)").
 #
 #   benchmarks/continued-study.sh [all|arms|task|cipher|languages|report]
 #

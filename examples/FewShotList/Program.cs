@@ -12,7 +12,7 @@
 //   dotnet run -c Release --project examples/FewShotList -- --help                                  # every option
 //   dotnet run -c Release --project examples/FewShotList -- --quick                                 # minutes: proves the harness runs
 //   dotnet run -c Release --project examples/FewShotList                                            # SST-2,subj,mpqa,RTE,MNLI; K = 30; seeds 1-5
-// The run recorded in docs/benchmarks.md ("LiST few-shot harness (issue 6)") lists its exact options.
+// The run recorded in docs/benchmarks.md (the LiST few-shot harness sections) lists its exact options.
 using MLNetForgetting.MLNet.Persistence;
 using System.Diagnostics;
 using System.Globalization;

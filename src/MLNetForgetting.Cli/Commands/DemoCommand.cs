@@ -17,7 +17,7 @@ public static class DemoCommand
         var languages = new Option<string?>("--languages") { Description = "Target languages, comma-separated (default: two synthetic languages; with --data: de,sw)", HelpName = "de,sw" };
         var size = new Option<string>("--size") { Description = "default: the whole story in under 10 minutes on 2 cores; tiny: every stage with a few updates (tests; not meaningful)", DefaultValueFactory = _ => "default" }.OneOf("default", "tiny");
         var steps = CliOptions.OptionalNumber<long>("--steps", "Updates per pretraining run (default 500)").AtLeast(1);
-        var k = CliOptions.OptionalNumber<long>("--k", "K of the forgetting run (default 25)", "K").AtLeast(1);
+        var k = CliOptions.OptionalNumber<long>("--k", "K of the forgetting run (default: the --size preset's, 100 at the default size)", "K").AtLeast(1);
         var seed = CliOptions.Seed();
 
         var command = new Command("demo", "Run the whole story at a small size: pretrain a standard and an active-forgetting model on English, fine-tune both on English NLI, relearn two new languages at a low budget (tracking zero-shot accuracy), assemble, evaluate per language, and a short LiST run; prints the tables and writes plots, Markdown and CSV.")
