@@ -97,7 +97,7 @@ public sealed class TrainingLoop<TBatch>
     /// <summary>Receives one line every <see cref="TrainingLoopOptions.LogInterval"/> updates and on notable events.</summary>
     public Action<string>? Log { get; init; }
     public IProgress<TrainingProgress>? Progress { get; init; }
-    /// <summary>Called after update n has been applied (inside no_grad).</summary>
+    /// <summary>Called after update n has been applied and validated (inside no_grad), before its checkpoint is written.</summary>
     public Action<long>? AfterUpdate { get; init; }
     /// <summary>Held-out evaluation, called in eval mode under no_grad; a "loss" entry drives best-checkpoint keeping.</summary>
     public Func<long, IReadOnlyDictionary<string, double>>? Validate { get; init; }
@@ -213,7 +213,6 @@ public sealed class TrainingLoop<TBatch>
                         throw Diverged(update, $"this update made parameter '{bad}' non-finite", applied: true, culprit: bad);
                     n = update;
                     batchInEpoch++;
-                    using (no_grad()) AfterUpdate?.Invoke(n);
                 }
 
                 // After the step's tensors went back to malloc: hand its free pages back to the kernel.
@@ -235,6 +234,14 @@ public sealed class TrainingLoop<TBatch>
 
                 if (options.ValidationInterval > 0 && Validate is not null && (n % options.ValidationInterval == 0 || n == options.MaxSteps))
                     RunValidation(n);
+                // After validation: validation (and the best checkpoint) sees the weights update n produced, not what a
+                // hook makes of them (a forgetting reset would otherwise be validated with freshly drawn embeddings).
+                if (AfterUpdate is not null)
+                {
+                    using var hookScope = NewDisposeScope();
+                    using var _ = no_grad();
+                    AfterUpdate(n);
+                }
                 if (options.CheckpointInterval > 0 && n % options.CheckpointInterval == 0 && n < options.MaxSteps)
                     SaveCheckpointIfConfigured(n, epoch, batchInEpoch);
                 if (n >= options.MaxSteps) break;

@@ -125,6 +125,26 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    public void ValidationSeesTheUpdatesWeightsBeforeTheAfterUpdateHookChangesThem()
+    {
+        // A forgetting reset is such a hook: validating after it would score freshly drawn embeddings.
+        var (model, opt) = Setup(total: 6);
+        using (model) using (opt)
+        {
+            var seen = new List<(long Step, double Norm)>();
+            var loop = new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions { MaxSteps = 6, Seed = 1, ValidationInterval = 2 })
+            {
+                AfterUpdate = n => { if (n % 2 == 0) model.TokenEmbeddings.zero_(); },
+                Validate = n => { double norm = model.TokenEmbeddings.abs().sum().item<float>(); seen.Add((n, norm)); return new Dictionary<string, double> { ["loss"] = norm }; },
+            };
+            loop.Run(e => ToyEpochs(e), (b, c) => ToyMlmStep(model, b, c));
+            CollectionAssert.AreEqual(new long[] { 2, 4, 6 }, seen.Select(v => v.Step).ToArray());
+            foreach (var (step, norm) in seen) Assert.IsGreaterThan(0.0, norm, $"validation after update {step} saw the hook's zeroed embeddings");
+            Assert.AreEqual(0f, model.TokenEmbeddings.abs().sum().item<float>(), "the hook ran after the last validation");
+        }
+    }
+
+    [TestMethod]
     public void ExplodingLearningRateIsCaught()
     {
         var (model, _) = Setup();
