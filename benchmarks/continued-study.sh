@@ -135,8 +135,14 @@ jobs_first() { # the first seed at the low cap for every arm, and task adaptatio
   for a in arm0 arm1 arm2; do echo "relearn_one $a cipher-$cap $RUNS/cipher/train.txt $RUNS/cipher/heldout.txt 1 $cap"; done
   for a in arm0 arm1 arm2; do echo "task_arm $a"; done
 }
-jobs_cipher() {
-  for seed in $SEEDS; do for cap in $CAPS; do for a in arm0 arm1 arm2; do
+jobs_cipher() { # every seed at the lowest cap, then the first seed at the other caps, then the rest
+  local low=${CAPS%% *} first=${SEEDS%% *} seed cap a
+  for seed in $SEEDS; do for a in arm0 arm1 arm2; do echo "relearn_one $a cipher-$low $RUNS/cipher/train.txt $RUNS/cipher/heldout.txt $seed $low"; done; done
+  for cap in ${CAPS#$low}; do for a in arm0 arm1 arm2; do echo "relearn_one $a cipher-$cap $RUNS/cipher/train.txt $RUNS/cipher/heldout.txt $first $cap"; done; done
+}
+jobs_cipher_rest() {
+  local low=${CAPS%% *} first=${SEEDS%% *} seed cap a
+  for seed in ${SEEDS#$first}; do for cap in ${CAPS#$low}; do for a in arm0 arm1 arm2; do
     echo "relearn_one $a cipher-$cap $RUNS/cipher/train.txt $RUNS/cipher/heldout.txt $seed $cap"
   done; done; done
 }
@@ -156,7 +162,7 @@ zeroshot() {
       [[ -e "$z" && "$z" != *-nli.zip ]] || continue
       local b; b=$(basename "$z" .zip); local name=${b#$a-}; name=${name%-s*}
       local test
-      if [[ $name == cipher-* ]]; then test="cipher=$RUNS/cipher/dev.tsv"; else test="$name=$RUNS/lang/$name/dev.tsv"; fi
+      if [[ $name == cipher-* ]]; then test="en=$RUNS/cipher/dev.tsv"; else test="$name=$RUNS/lang/$name/dev.tsv"; fi
       [[ -e "$out/$b.md" ]] && continue
       mlnf assemble --classifier "$RUNS/$a-nli.zip" --relearned "$z" --output "$RUNS/relearn/$b-nli.zip" >/dev/null 2>&1 \
         && mlnf evaluate --model "$RUNS/relearn/$b-nli.zip" --test "$test" --output "$out/$b" >/dev/null 2>&1 || log "zero-shot $b FAILED"
@@ -180,10 +186,11 @@ prepare
 case $what in
   arms) arms ;;
   task) printf '%s\n' "task_arm arm0" "task_arm arm1" "task_arm arm2" | parallel2 ;;
-  cipher) jobs_cipher | parallel2 ;;
+  cipher) { jobs_cipher; jobs_cipher_rest; } | parallel2 ;;
   languages) jobs_languages | parallel2 ;;
   zeroshot) zeroshot ;;
   report) zeroshot; report ;;
-  all) arms; jobs_first | parallel2; zeroshot; jobs_cipher | parallel2; zeroshot; report; jobs_languages | parallel2; zeroshot; report ;;
+  all) arms; jobs_first | parallel2; zeroshot; jobs_cipher | parallel2; zeroshot; report; jobs_languages | parallel2; zeroshot; report
+       jobs_cipher_rest | parallel2; zeroshot; report ;;
   *) echo "usage: $0 [all|arms|task|cipher|languages|zeroshot|report]" >&2; exit 2 ;;
 esac
