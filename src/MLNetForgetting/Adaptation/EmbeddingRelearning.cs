@@ -234,6 +234,9 @@ public static class EmbeddingRelearning
             log?.Invoke($"relearn: token budget {budget} = {budgetSteps} updates of batch {settings.BatchSize}; training {totalSteps} updates");
         }
 
+        // What a checkpoint must have been written with (read before E is replaced: the body it relearns against).
+        var configuration = settings.CheckpointDirectory is null ? null : ResumeConfiguration(settings, model, targetTokenizer, corpus, totalSteps);
+
         // Stage 2: fresh E (seeded, pad row 0) and a resized output bias (kept or zeroed); body tensors untouched.
         using (var englishBias = model.LMHead.Bias.detach().clone())
         {
@@ -274,14 +277,13 @@ public static class EmbeddingRelearning
                 MaxSteps = totalSteps, Seed = settings.Seed, ClipNorm = null, // the reference adapts without clipping
                 CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
                 ValidationInterval = validate is null ? 0 : settings.EvaluationInterval, LogInterval = settings.LogInterval,
-                KeepBestCheckpoint = settings.KeepBestCheckpoint,
+                KeepBestCheckpoint = settings.KeepBestCheckpoint, Configuration = configuration,
                 Phase = "relearn embeddings",
             })
             {
                 Log = log,
                 Progress = progress,
                 Validate = validate,
-                CheckpointMetadata = () => new Dictionary<string, string> { ["mlnf.target_tokenizer"] = targetTokenizer.Fingerprint },
             };
 
             bool resuming = settings.Resume && settings.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop<object>.CheckpointFile));
@@ -307,6 +309,25 @@ public static class EmbeddingRelearning
         {
             foreach (var (p, flag) in savedFlags) p.requires_grad = flag;
         }
+    }
+
+    /// <summary>
+    /// What a relearning checkpoint must have been written with for <see cref="RelearningSettings.Resume"/> to
+    /// continue it: every setting that shapes the run (budget, batch, learning rate and schedule, optimiser,
+    /// masking, output bias, corpus cap, seed; not where checkpoints go, how often, or evaluation), the number
+    /// of updates, the target tokenizer's fingerprint, the pretrained body's and a SHA-256 of the corpus lines
+    /// (one extra pass over the text, made only when checkpoints are written).
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> ResumeConfiguration(RelearningSettings s, RobertaForMaskedLM model, SubwordTokenizer targetTokenizer,
+        Func<IEnumerable<string?>> corpus, long totalSteps)
+    {
+        var c = TrainingConfiguration.Describe(s, nameof(s.CheckpointDirectory), nameof(s.CheckpointInterval), nameof(s.Resume), nameof(s.LogInterval),
+            nameof(s.EvaluationInterval), nameof(s.KeepBestCheckpoint));
+        c["Updates"] = totalSteps.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        c["Tokenizer"] = targetTokenizer.Fingerprint[..16];
+        c["Body"] = ModelAssembly.BodyFingerprint(model)[..16];
+        c["Data"] = TrainingConfiguration.Fingerprint(corpus());
+        return c;
     }
 
     /// <summary>

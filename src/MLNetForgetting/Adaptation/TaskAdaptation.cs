@@ -135,6 +135,9 @@ public static class TaskAdaptation
         if (validation is not null) ValidateExamples(validation, numLabels, nameof(validation));
         int maxLength = Math.Min(settings.MaxSequenceLength, model.Config.MaxSequenceLength);
 
+        // What a checkpoint must have been written with (read before a head is added: the model it starts from).
+        var configuration = settings.CheckpointDirectory is null ? null : ResumeConfiguration(settings, model, tokenizer, examples, numLabels);
+
         if (model.Classifier is null || model.Config.NumLabels != numLabels)
             model.AddClassifier(numLabels, new Generator((ulong)(uint)TrainingLoop<object>.StepSeed(settings.Seed, -7)));
 
@@ -181,7 +184,7 @@ public static class TaskAdaptation
                 MaxSteps = totalSteps, Seed = settings.Seed, ClipNorm = settings.ClipNorm,
                 CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
                 ValidationInterval = validation is null ? 0 : settings.ValidationInterval, KeepBestCheckpoint = settings.KeepBestCheckpoint,
-                LogInterval = settings.LogInterval, Phase = "task adaptation",
+                LogInterval = settings.LogInterval, Phase = "task adaptation", Configuration = configuration,
             })
             {
                 Log = log,
@@ -202,6 +205,24 @@ public static class TaskAdaptation
         {
             foreach (var (p, flag) in savedFlags) p.requires_grad = flag;
         }
+    }
+
+    /// <summary>
+    /// What a fine-tuning checkpoint must have been written with for <see cref="TaskAdaptationSettings.Resume"/>
+    /// to continue it: every setting that shapes the run (epochs or updates, batch, learning rate and schedule,
+    /// optimiser, clipping, freezing, seed; not where checkpoints go, how often, or validation), the number of
+    /// classes, the tokenizer's fingerprint, the starting model's body and a SHA-256 of the labelled pairs.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> ResumeConfiguration(TaskAdaptationSettings s, RobertaForMaskedLM model, SubwordTokenizer tokenizer,
+        IReadOnlyList<(string Premise, string Hypothesis, int Label)> examples, int numLabels)
+    {
+        var c = TrainingConfiguration.Describe(s, nameof(s.CheckpointDirectory), nameof(s.CheckpointInterval), nameof(s.Resume), nameof(s.LogInterval),
+            nameof(s.ValidationInterval), nameof(s.KeepBestCheckpoint));
+        c["Classes"] = numLabels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        c["Tokenizer"] = tokenizer.Fingerprint[..16];
+        c["Body"] = ModelAssembly.BodyFingerprint(model)[..16];
+        c["Data"] = TrainingConfiguration.Fingerprint(examples.Select(e => $"{e.Premise}\t{e.Hypothesis}\t{e.Label}"));
+        return c;
     }
 
     /// <summary>Cross-entropy of one batch (tensors belong to the caller's dispose scope).</summary>

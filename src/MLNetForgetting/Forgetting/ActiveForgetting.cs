@@ -93,9 +93,6 @@ public static class ActiveForgetting
     public const string ResetEvent = "reset";
     public const string MlmHeadGroup = "mlm-head";
 
-    /// <summary>Checkpoint metadata key holding the training configuration a resumed run must match.</summary>
-    public const string ConfigurationKey = "mlnf.pretrain.configuration";
-
     /// <summary>
     /// The settings that shape the run (reset interval, schedule, learning rates, optimiser, masking,
     /// batch and sequence sizes, seed), the tokenizer's fingerprint and a SHA-256 of the corpus lines
@@ -103,14 +100,7 @@ public static class ActiveForgetting
     /// </summary>
     internal static IReadOnlyDictionary<string, string> ResumeConfiguration(PretrainingSettings s, SubwordTokenizer tokenizer, Func<IEnumerable<string?>> corpus)
     {
-        static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        long lines = 0;
-        foreach (var line in corpus())
-        {
-            sha.AppendData(System.Text.Encoding.UTF8.GetBytes((line ?? "") + "\n"));
-            lines++;
-        }
+        static string F(double v) => TrainingConfiguration.Format(v);
         return new Dictionary<string, string>
         {
             [nameof(s.ResetInterval)] = s.ResetInterval.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -126,24 +116,8 @@ public static class ActiveForgetting
             [nameof(s.MaxSequenceLength)] = s.MaxSequenceLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [nameof(s.Seed)] = s.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Tokenizer"] = tokenizer.Fingerprint[..16],
-            ["Data"] = $"{lines} lines, sha256 {Convert.ToHexStringLower(sha.GetHashAndReset())[..16]}",
+            ["Data"] = TrainingConfiguration.Fingerprint(corpus()),
         };
-    }
-
-    private static void CheckConfiguration(string path, IReadOnlyDictionary<string, string> meta, IReadOnlyDictionary<string, string> current, Action<string>? log)
-    {
-        if (!meta.TryGetValue(ConfigurationKey, out var json))
-        {
-            log?.Invoke($"pretrain: {path} was written before checkpoints recorded their configuration; resuming without checking it");
-            return;
-        }
-        var saved = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new();
-        var differences = current
-            .Where(kv => !saved.TryGetValue(kv.Key, out var v) || v != kv.Value)
-            .Select(kv => $"{kv.Key}: {saved.GetValueOrDefault(kv.Key, "(not recorded)")} in the checkpoint, {kv.Value} in this run")
-            .ToList();
-        if (differences.Count > 0)
-            throw new InvalidOperationException($"Cannot resume from {path}: it was written with another training configuration ({string.Join("; ", differences)}). Resume with the settings and data it was written with, or start a new checkpoint folder.");
     }
 
     /// <summary>The body schedule S(n) and the embedding schedule η_e(n) for these settings.</summary>
@@ -216,8 +190,8 @@ public static class ActiveForgetting
 
         // What a checkpoint must have been written with for Resume to continue it: another K, schedule,
         // learning rate, seed or corpus would silently give a model of neither configuration.
+        // The loop stores it in checkpoints and refuses to resume one written with another configuration.
         IReadOnlyDictionary<string, string>? configuration = settings.CheckpointDirectory is null ? null : ResumeConfiguration(settings, tokenizer, corpus);
-        string? configurationJson = configuration is null ? null : System.Text.Json.JsonSerializer.Serialize(configuration);
 
         TrainingLoop<IReadOnlyList<int[]>>? loop = null;
         loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions
@@ -226,6 +200,7 @@ public static class ActiveForgetting
             CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
             ValidationInterval = validationBatches is null ? 0 : settings.ValidationInterval, KeepBestCheckpoint = settings.KeepBestCheckpoint,
             DetectAnomaly = settings.DetectAnomaly, LogInterval = settings.LogInterval, MatmulPrecision = settings.MatmulPrecision,
+            Configuration = configuration,
             Phase = settings.MlmHeadOnly ? "MLM head warm-up" : settings.ResetInterval > 0 ? $"pretrain (forgetting, K={settings.ResetInterval})" : "pretrain (standard)",
         })
         {
@@ -238,8 +213,6 @@ public static class ActiveForgetting
                 loop!.RecordEvent(n, ResetEvent, $"episode {n / settings.ResetInterval} ended; token embeddings redrawn");
             },
             Validate = validationBatches is null ? null : _ => objective.Evaluate(validationBatches, settings.Seed),
-            CheckpointMetadata = configurationJson is null ? null : () => new Dictionary<string, string> { [ConfigurationKey] = configurationJson },
-            CheckCheckpoint = configuration is null ? null : (path, meta) => CheckConfiguration(path, meta, configuration, log),
         };
 
         // Epoch e: stream the corpus, tokenize, bucket by length; the shuffle depends only on (seed, e).

@@ -45,7 +45,7 @@ public static class PromptSelfTrainer
             log?.Invoke("list: the unlabelled set carries labels; they are ignored (teacher pseudo-labels are used).");
         var pool = PromptEncoder.Encode(unlabelled.Select(e => e with { Label = null }), task, tokenizer, maxLength);
 
-        var checkpoints = SelfTrainingCheckpoints.For(settings);
+        var checkpoints = SelfTrainingCheckpoints.For(settings, () => ResumeConfiguration(settings, backbone, tokenizer, task, labelled, unlabelled));
         var teacher = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, 0));
         teacher.BackboneDropout = settings.BackboneDropout;
         TrainingHistory teacherHistory;
@@ -100,7 +100,8 @@ public static class PromptSelfTrainer
         var model = PromptClassifier.Create(backbone, tokenizer, task, settings.Adapters, Seeded(settings.Seed, 0));
         model.BackboneDropout = settings.BackboneDropout;
         var history = TrainSupervised(model, model.FreezeBackbone(), examples, settings.TeacherEpochs, settings.TeacherLearningRate,
-            "prompt tuning (adapters)", settings.Seed, settings, log, progress, cancellationToken, SelfTrainingCheckpoints.For(settings), SelfTrainingCheckpoints.TeacherFolder);
+            "prompt tuning (adapters)", settings.Seed, settings, log, progress, cancellationToken,
+            SelfTrainingCheckpoints.For(settings, () => ResumeConfiguration(settings, backbone, tokenizer, task, labelled, [])), SelfTrainingCheckpoints.TeacherFolder);
         model.Activate();
         return (model, history);
     }
@@ -265,6 +266,25 @@ public static class PromptSelfTrainer
         new Random(seed).Shuffle(order);
         for (int start = 0; start < order.Length; start += batchSize)
             yield return order.Skip(start).Take(batchSize).Select(i => examples[i]).ToList();
+    }
+
+    /// <summary>
+    /// What every LiST checkpoint (stage file and phase checkpoints) records and a resumed run must match:
+    /// every setting that shapes the run (adapters, rates, epochs, rounds, batch sizes, meta re-weighting,
+    /// optimiser, seed; not where checkpoints go, how often, or logging), the task's template and label
+    /// words, the tokenizer's fingerprint, the backbone's and a SHA-256 of the labelled and unlabelled rows.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> ResumeConfiguration(SelfTrainingSettings s, RobertaForMaskedLM backbone, SubwordTokenizer tokenizer,
+        PromptTask task, IReadOnlyList<FewShotExample> labelled, IReadOnlyList<FewShotExample> unlabelled)
+    {
+        var c = TrainingConfiguration.Describe(s, nameof(s.CheckpointDirectory), nameof(s.CheckpointInterval), nameof(s.Resume), nameof(s.LogInterval));
+        c["Task"] = $"{task.Name} {task.Template} {string.Join(",", task.Verbalizer.Labels.Zip(task.Verbalizer.Words, (l, w) => l + "=" + w))}";
+        c["Tokenizer"] = tokenizer.Fingerprint[..16];
+        c["Backbone"] = Adaptation.ModelAssembly.BodyFingerprint(backbone)[..16];
+        c["Data"] = "labelled " + TrainingConfiguration.Fingerprint(labelled.Select(Row)) + "; unlabelled " + TrainingConfiguration.Fingerprint(unlabelled.Select(e => string.Join("\t", e.Texts)));
+        return c;
+
+        static string Row(FewShotExample e) => string.Join("\t", e.Texts) + "\t" + e.Label;
     }
 
     private const string MetaCountersKey = "mlnf.list.meta";

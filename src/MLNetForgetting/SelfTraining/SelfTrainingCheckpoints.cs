@@ -24,12 +24,20 @@ internal sealed class SelfTrainingCheckpoints
 
     private readonly string root;
     private readonly SelfTrainingSettings settings;
+    private readonly IReadOnlyDictionary<string, string> configuration;
 
-    private SelfTrainingCheckpoints(string root, SelfTrainingSettings settings) { this.root = root; this.settings = settings; }
+    private SelfTrainingCheckpoints(string root, SelfTrainingSettings settings, IReadOnlyDictionary<string, string> configuration)
+    {
+        this.root = root; this.settings = settings; this.configuration = configuration;
+    }
 
-    /// <summary>The store for <paramref name="settings"/>, or null when it names no checkpoint folder.</summary>
-    public static SelfTrainingCheckpoints? For(SelfTrainingSettings settings) =>
-        settings.CheckpointDirectory is { } dir ? new SelfTrainingCheckpoints(Path.GetFullPath(dir), settings) : null;
+    /// <summary>
+    /// The store for <paramref name="settings"/>, or null when it names no checkpoint folder.
+    /// <paramref name="configuration"/> (called only when there is a folder) gives what every checkpoint of the
+    /// run records and a resumed run must match (<see cref="PromptSelfTrainer.ResumeConfiguration"/>).
+    /// </summary>
+    public static SelfTrainingCheckpoints? For(SelfTrainingSettings settings, Func<IReadOnlyDictionary<string, string>> configuration) =>
+        settings.CheckpointDirectory is { } dir ? new SelfTrainingCheckpoints(Path.GetFullPath(dir), settings, configuration()) : null;
 
     /// <summary>The state kept between rounds.</summary>
     public sealed record Stage(int CompletedRounds, TrainingHistory TeacherInit, List<SelfTrainingRound> Rounds);
@@ -38,6 +46,7 @@ internal sealed class SelfTrainingCheckpoints
     public TrainingLoopOptions Configure(TrainingLoopOptions options, string name) => options with
     {
         CheckpointDirectory = Path.Combine(root, name), CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
+        Configuration = configuration,
     };
 
     /// <summary>The round boundary to resume from, read into <paramref name="model"/>'s parameters; null for a fresh start.</summary>
@@ -51,7 +60,10 @@ internal sealed class SelfTrainingCheckpoints
         {
             if (!meta.TryGetValue("mlnf.kind", out var kind) || kind != StageKind || !meta.TryGetValue("mlnf.list.stage", out var json))
                 throw new InvalidDataException($"{path} is not a LiST stage checkpoint.");
-            if (meta.GetValueOrDefault("mlnf.list.settings") != Fingerprint(settings))
+            // Names each differing setting; a stage file from before configurations were recorded has only the settings' fingerprint.
+            if (meta.ContainsKey(TrainingConfiguration.MetadataKey))
+                TrainingConfiguration.Check(path, meta, configuration, log, "list");
+            else if (meta.GetValueOrDefault(LegacySettingsKey) != LegacyFingerprint(settings))
                 throw new InvalidOperationException($"The LiST checkpoint in {root} was written with other settings (seed, rounds, epochs, rates or adapters); resume with the same settings or start a new checkpoint folder.");
             var stage = JsonSerializer.Deserialize<Stage>(json, Json) ?? throw new InvalidDataException($"{path} has an empty stage record.");
             TrainingLoop<object>.CopyParameters(model, tensors, "");
@@ -68,7 +80,7 @@ internal sealed class SelfTrainingCheckpoints
         {
             ["mlnf.kind"] = StageKind,
             ["mlnf.list.stage"] = JsonSerializer.Serialize(stage, Json),
-            ["mlnf.list.settings"] = Fingerprint(settings),
+            [TrainingConfiguration.MetadataKey] = TrainingConfiguration.Serialize(configuration),
         };
         var tensors = model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter));
         AtomicFile.Write(Path.Combine(root, StageFile), s => SafeTensors.Write(s, tensors, meta));
@@ -90,8 +102,10 @@ internal sealed class SelfTrainingCheckpoints
 
     private static bool IsPhaseFolder(string name) => name == TeacherFolder || (name.StartsWith("round-", StringComparison.Ordinal) && (name.EndsWith("-a", StringComparison.Ordinal) || name.EndsWith("-b", StringComparison.Ordinal)));
 
-    // Everything that changes the trajectory; where the checkpoints go, how often, and logging do not.
-    private static string Fingerprint(SelfTrainingSettings s) =>
+    private const string LegacySettingsKey = "mlnf.list.settings";
+
+    // What stage files recorded before the configuration: the settings minus where checkpoints go, how often, and logging.
+    private static string LegacyFingerprint(SelfTrainingSettings s) =>
         JsonSerializer.Serialize(s with { CheckpointDirectory = null, CheckpointInterval = 0, Resume = false, LogInterval = 1 }, Json);
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);

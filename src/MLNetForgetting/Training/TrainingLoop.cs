@@ -48,6 +48,14 @@ public sealed record TrainingLoopOptions
     /// library is not glibc. See docs/benchmarks.md, "Memory over a long run", for its effect and cost.
     /// </summary>
     public long? TrimNativeMemoryInterval { get; init; }
+    /// <summary>
+    /// What a checkpoint must have been written with to be resumed: setting name → value, plus tokenizer and
+    /// data fingerprints (see the trainers' <c>ResumeConfiguration</c>). Stored in every checkpoint; on
+    /// <see cref="Resume"/> a checkpoint whose configuration differs is refused before anything is loaded,
+    /// the message naming each differing field with its value in the checkpoint and in this run. Null: not
+    /// recorded or checked (only the seed is).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Configuration { get; init; }
 
     public void Validate()
     {
@@ -84,6 +92,7 @@ public sealed class TrainingLoop<TBatch>
     private readonly AdamEF optimizer;
     private readonly TrainingLoopOptions options;
     private double bestValidationLoss = double.PositiveInfinity;
+    private string? configurationJson;
 
     public TrainingLoop(nn.Module model, AdamEF optimizer, TrainingLoopOptions options)
     {
@@ -348,6 +357,7 @@ public sealed class TrainingLoop<TBatch>
             ["mlnf.kind"] = "training-checkpoint",
             ["mlnf.loop"] = JsonSerializer.Serialize(state, StateJson),
         };
+        if (options.Configuration is { } configuration) meta[TrainingConfiguration.MetadataKey] = configurationJson ??= TrainingConfiguration.Serialize(configuration);
         if (CheckpointMetadata?.Invoke() is { } extra) foreach (var kv in extra) meta[kv.Key] = kv.Value;
         var tensors = ModelTensors().Select(kv => new KeyValuePair<string, Tensor>(ModelPrefix + kv.Key, kv.Value))
             .Concat(optimizer.StateTensors().Select(kv => new KeyValuePair<string, Tensor>(OptimizerPrefix + kv.Key, kv.Value)));
@@ -369,7 +379,9 @@ public sealed class TrainingLoop<TBatch>
         {
             if (!meta.TryGetValue("mlnf.loop", out var json) || JsonSerializer.Deserialize<LoopState>(json, StateJson) is not { } state)
                 throw new InvalidDataException($"{path} is not a training checkpoint (no loop state).");
-            CheckCheckpoint?.Invoke(path, meta); // first: it names every differing setting, the seed among them
+            // First: the configuration check names every differing setting, the seed among them.
+            if (options.Configuration is { } configuration) TrainingConfiguration.Check(path, meta, configuration, Log, options.Phase);
+            CheckCheckpoint?.Invoke(path, meta);
             if (state.Seed != options.Seed)
                 throw new InvalidOperationException($"The checkpoint in {path} was written by a run with seed {state.Seed}; this run has seed {options.Seed}. Resume with the same seed or start a new checkpoint folder.");
             CopyIntoModel(tensors, ModelPrefix);

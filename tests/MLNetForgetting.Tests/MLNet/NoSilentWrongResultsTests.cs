@@ -9,6 +9,8 @@ using MLNetForgetting.Tests.Cli;
 using MLNetForgetting.Tests.CrossLingual;
 using MLNetForgetting.Tests.Infrastructure;
 using MLNetForgetting.Tests.Pretraining;
+using MLNetForgetting.Tests.Training;
+using MLNetForgetting.Training;
 using static MLNetForgetting.Tests.Infrastructure.ZipSurgery;
 
 namespace MLNetForgetting.Tests.MLNet;
@@ -158,6 +160,62 @@ public sealed class NoSilentWrongResultsTests
         // The same configuration resumes: nothing left to do, the same weights come back.
         var again = ml.Transforms.Text.ActiveForgettingPretrainer(Options()).Fit(Text(ml, "en", 0));
         Assert.IsTrue(TensorAssert.BitEqual(first.Model.TokenEmbeddings, again.Model.TokenEmbeddings));
+    }
+
+    private sealed record Change(double LearningRate = 3e-3, int Seed = 1);
+
+    /// <summary>
+    /// A run cancelled after update 2 of 4 leaves a checkpoint; a resume with another learning rate or seed is
+    /// refused naming the field and both values, and one with the same settings runs only the 2 remaining
+    /// updates and ends where an uninterrupted run does.
+    /// </summary>
+    private static void RefusesChangedSettingsThenResumes<T>(Func<string?, Change, IProgress<TrainingProgress>?, CancellationToken, T> fit, Func<T, TorchSharp.torch.Tensor> weights)
+    {
+        string folder = _dir.File("ckpt-" + Guid.NewGuid().ToString("N"));
+        var uninterrupted = fit(null, new Change(), null, default);
+
+        using var cts = new CancellationTokenSource();
+        var cancelAfterTwo = SyncProgress.Of(p => { if (p.Step == 2) cts.Cancel(); });
+        Assert.ThrowsExactly<OperationCanceledException>(() => fit(folder, new Change(), cancelAfterTwo, cts.Token));
+
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => fit(folder, new Change(LearningRate: 1e-3), null, default));
+        StringAssert.Contains(e.Message, "LearningRate: 0.003 in the checkpoint, 0.001 in this run");
+        Assert.IsFalse(e.Message.Contains("Seed:"), e.Message);
+        e = Assert.ThrowsExactly<InvalidOperationException>(() => fit(folder, new Change(Seed: 2), null, default));
+        StringAssert.Contains(e.Message, "Seed: 1 in the checkpoint, 2 in this run");
+        Assert.IsFalse(e.Message.Contains("LearningRate:"), e.Message);
+
+        long updates = 0;
+        var resumed = fit(folder, new Change(), SyncProgress.Of(_ => updates++), default);
+        Assert.AreEqual(2, updates, "the resumed run should run only updates 3 and 4");
+        Assert.IsTrue(weights(uninterrupted).allclose(weights(resumed), rtol: 0, atol: 1e-6), "the resumed run does not end where an uninterrupted one does");
+    }
+
+    [TestMethod]
+    public void Relearning_resume_refuses_another_learning_rate_or_seed_naming_both_values()
+    {
+        var ml = new MLContext(1);
+        var lm = Pretrain(ml, seed: 1);
+        var text = Text(ml, "xa", 1);
+        RefusesChangedSettingsThenResumes((folder, change, progress, token) => ml.Transforms.Text.EmbeddingRelearner(new EmbeddingRelearner.Options
+        {
+            LanguageModel = lm, VocabularySize = 400, Seed = change.Seed, Progress = progress, CancellationToken = token,
+            Settings = new RelearningSettings { MaxSteps = 4, BatchSize = 16, LearningRate = change.LearningRate, CheckpointDirectory = folder, Resume = true },
+        }).Fit(text), m => m.Model.TokenEmbeddings);
+    }
+
+    [TestMethod]
+    public void Fine_tuning_resume_refuses_another_learning_rate_or_seed_naming_both_values()
+    {
+        var ml = new MLContext(1);
+        var lm = Pretrain(ml, seed: 1);
+        var (data, labels) = Pairs(ml);
+        var keyed = labels.Transform(data);
+        RefusesChangedSettingsThenResumes((folder, change, progress, token) => ml.MulticlassClassification.Trainers.SentencePairClassification(new SentencePairClassificationTrainer.Options
+        {
+            LanguageModel = lm, Seed = change.Seed, Progress = progress, CancellationToken = token,
+            Settings = new TaskAdaptationSettings { MaxSteps = 4, BatchSize = 16, LearningRate = change.LearningRate, CheckpointDirectory = folder, Resume = true },
+        }).Fit(keyed), c => c.Model.NamedTensors()["classifier.out_proj.weight"]);
     }
 
     [TestMethod]

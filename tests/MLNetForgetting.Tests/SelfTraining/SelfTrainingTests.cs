@@ -200,6 +200,53 @@ public sealed class SelfTrainingTests
     }
 
     /// <summary>
+    /// Cancelled during teacher initialisation (before any round boundary, so only the phase's own checkpoint
+    /// exists): a resume with another teacher learning rate or seed is refused naming the field and both
+    /// values, and one with the same settings runs only the remaining updates and ends with an uninterrupted
+    /// run's weights.
+    /// </summary>
+    [TestMethod]
+    public void ListResumedMidPhaseRefusesOtherSettingsNamingEachField()
+    {
+        var backbone = ListFixture.Backbone;
+        var labelled = ListFixture.Labelled();
+        var pool = Pool(32);
+        var plain = Tiny with { Rounds = 1, Seed = 3 };
+        var reference = PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, plain, CPU);
+        using var expected = reference.Model;
+        long total = reference.TeacherInit.Steps.Count + reference.Rounds.Sum(r => r.PhaseA.Steps.Count + r.PhaseB!.Steps.Count);
+
+        using var dir = new MLNetForgetting.Tests.Infrastructure.TempDir();
+        var settings = plain with { CheckpointDirectory = dir.Path, Resume = true };
+        long cancelAt = 3, seen = 0;
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsExactly<OperationCanceledException>(() => PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings, CPU, null,
+            MLNetForgetting.Tests.Training.SyncProgress.Of(_ => { if (++seen == cancelAt) cts.Cancel(); }), cts.Token));
+        Assert.IsFalse(File.Exists(Path.Combine(dir.Path, "list-stage.safetensors")), "the premise is a run stopped before the first round boundary");
+        Assert.IsTrue(File.Exists(Path.Combine(dir.Path, "teacher", "checkpoint.safetensors")));
+
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings with { TeacherLearningRate = 2e-3 }, CPU));
+        StringAssert.Contains(e.Message, "TeacherLearningRate: 0.001 in the checkpoint, 0.002 in this run");
+        Assert.IsFalse(e.Message.Contains("Seed:"), e.Message);
+        e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings with { Seed = 4 }, CPU));
+        StringAssert.Contains(e.Message, "Seed: 3 in the checkpoint, 4 in this run");
+        e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled.Skip(1).ToList(), pool, settings, CPU));
+        StringAssert.Contains(e.Message, "Data: labelled");
+
+        long resumedUpdates = 0;
+        var resumed = PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings, CPU, null,
+            MLNetForgetting.Tests.Training.SyncProgress.Of(_ => resumedUpdates++));
+        using var actual = resumed.Model;
+        Assert.AreEqual(total - cancelAt, resumedUpdates, "the resumed run should continue after update 3 of teacher initialisation");
+        var want = expected.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in actual.named_parameters())
+            Assert.IsTrue(p.allclose(want[name], rtol: 0, atol: 1e-6), $"{name} differs after cancel + resume");
+    }
+
+    /// <summary>
     /// Cancelled in round 2's phase A (after a round boundary, mid-phase), then resumed from the checkpoint
     /// folder: the final adapters and head equal an uninterrupted run's, the histories and meta statistics
     /// of the finished round come back from the stage file, and only the remaining updates run.
@@ -231,7 +278,7 @@ public sealed class SelfTrainingTests
         // Other settings must not silently continue someone else's run.
         var mismatch = Assert.ThrowsExactly<InvalidOperationException>(() =>
             PromptSelfTrainer.TrainLiST(backbone, ListFixture.Tokenizer, LiSTTasks.Sst2, labelled, pool, settings with { StudentLearningRate = 2e-3 }, CPU));
-        StringAssert.Contains(mismatch.Message, "other settings");
+        StringAssert.Contains(mismatch.Message, "StudentLearningRate: 0.001 in the checkpoint, 0.002 in this run");
 
         long resumedUpdates = 0;
         var log = new List<string>();
