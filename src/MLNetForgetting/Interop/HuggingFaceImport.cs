@@ -38,8 +38,9 @@ public sealed record HuggingFaceImportOptions
 /// <summary>
 /// Reads a Hugging Face RoBERTa / XLM-R / CamemBERT or BERT directory (ours from <see cref="HuggingFaceExport"/>,
 /// or one produced elsewhere): config.json, weights from model.safetensors or pytorch_model.bin, and the
-/// tokenizer: our tokenizer files when present, else for BERT the WordPiece <c>vocab.txt</c> with
-/// lower-casing and accent stripping from Hugging Face's tokenizer_config.json. BERT keys (<c>bert.*</c> or
+/// tokenizer: our tokenizer files when present, else Hugging Face's (see <see cref="ImportTokenizer"/>):
+/// RoBERTa's byte-level BPE vocab.json + merges.txt, XLM-R's sentencepiece.bpe.model with fairseq's ids, or
+/// for BERT the WordPiece <c>vocab.txt</c> with lower-casing and accent stripping from tokenizer_config.json. BERT keys (<c>bert.*</c> or
 /// bare <c>embeddings.*</c>/<c>encoder.*</c>, <c>cls.predictions.*</c>) become our names (<c>roberta.*</c>,
 /// <c>lm_head.*</c>), so the same model classes serve both families. The tied decoder keys are checked
 /// against E / the output bias and dropped; HF buffers (<c>*.position_ids</c>) are ignored. Any mismatch
@@ -48,7 +49,7 @@ public sealed record HuggingFaceImportOptions
 /// </summary>
 public static class HuggingFaceImport
 {
-    /// <summary>Imports the model (CPU, eval mode) and, if the directory holds our tokenizer files, the tokenizer.</summary>
+    /// <summary>Imports the model (CPU, eval mode) and, if the directory holds tokenizer files, the tokenizer (null for a RoBERTa-family folder without any).</summary>
     /// <exception cref="FileNotFoundException">config.json or both weight files are missing.</exception>
     /// <exception cref="InvalidDataException">The configuration or the weights do not describe a model we can build.</exception>
     public static (RobertaForMaskedLM Model, SubwordTokenizer? Tokenizer) Import(string directory, HuggingFaceImportOptions? options = null) =>

@@ -87,6 +87,9 @@ public sealed class SubwordTokenizer
     /// </summary>
     public Tokenizer InnerTokenizer => _encoder.Inner;
 
+    /// <summary>Whether <c>Decode(EncodeToIds(text))</c> is <see cref="TextNormalization.Normalize"/>(text) (byte-level kinds without a prefix space).</summary>
+    internal bool IsLossless => _lossless;
+
     /// <summary>Number of special tokens <see cref="EncodePair"/> adds (4 RoBERTa-style, 3 for BERT).</summary>
     public int PairSpecialTokenCount => _bertPairLayout ? 3 : 4;
 
@@ -223,8 +226,8 @@ public sealed class SubwordTokenizer
 
     /// <summary>
     /// Everything needed to rebuild this tokenizer with <see cref="FromFiles"/>: always tokenizer_config.json,
-    /// plus vocab.json and merges.txt (bpe), vocab.txt (bert) or sentencepiece.model. The returned
-    /// arrays are copies.
+    /// plus vocab.json and merges.txt (bpe, byte-level-bpe), vocab.txt (bert), sentencepiece.model or
+    /// sentencepiece.bpe.model (fairseq-sentencepiece). The returned arrays are copies.
     /// </summary>
     public IReadOnlyDictionary<string, byte[]> ToFiles()
     {
