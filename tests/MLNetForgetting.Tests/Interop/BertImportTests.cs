@@ -141,11 +141,11 @@ public sealed class BertImportTests
         }
     }
 
-    private static IDataView Pairs(MLContext ml, int count, int seed) =>
+    internal static IDataView Pairs(MLContext ml, int count, int seed) =>
         ml.Data.LoadFromEnumerable(AdaptationTestData.Testbed.NliExamples("en", count, seed).Select(e => new PairRow { Sentence1 = e.Premise, Sentence2 = e.Hypothesis, Label = e.Label }).ToList());
 
     /// <summary>Fits SentencePairClassification on <paramref name="directory"/>'s model, saves the chain to a zip, and compares a new process's scores.</summary>
-    private static void FitSaveAndScoreInChild(string directory, int maxLength, int steps)
+    internal static void FitSaveAndScoreInChild(string directory, int maxLength, int steps)
     {
         var ml = new MLContext(5);
         var lm = LanguageModelTransformer.FromHuggingFace(ml, directory, maxSequenceLength: maxLength, batchSize: 8);

@@ -72,4 +72,17 @@ public sealed class TokenizerFuzzTests
         Assert.AreEqual(0L, Fuzz(SubwordTokenizer.FromBertVocab(new MemoryStream(AlternativeTokenizerTests.BertVocab())), Strings / 4, seed: 5).RoundTripsChecked);
         Assert.AreEqual(0L, Fuzz(SubwordTokenizer.FromSentencePiece(new MemoryStream(AlternativeTokenizerTests.SentencePieceBpeModel())), Strings / 4, seed: 6).RoundTripsChecked);
     }
+
+    [TestMethod]
+    public void HuggingFaceTokenizerKindsSurviveRandomStrings()
+    {
+        // RoBERTa's and GPT-2's byte-level BPE are lossless (round trip checked); XLM-R's SentencePiece normalises lossily.
+        foreach (var (fixture, seed) in new[] { ("roberta-bpe", 7), ("gpt2-bpe", 8) })
+        {
+            var report = Fuzz(MLNetForgetting.Interop.HuggingFaceImport.ImportTokenizer(HuggingFaceTokenizerVectorTests.Fixture(fixture)), Strings / 10, seed);
+            Assert.AreEqual(Strings / 10, report.RoundTripsChecked, fixture);
+        }
+        foreach (var (fixture, seed) in new[] { ("xlmr-spm", 9), ("xlmr-spm-unigram", 10) })
+            Assert.AreEqual(0L, Fuzz(MLNetForgetting.Interop.HuggingFaceImport.ImportTokenizer(HuggingFaceTokenizerVectorTests.Fixture(fixture)), Strings / 10, seed).RoundTripsChecked, fixture);
+    }
 }
