@@ -13,7 +13,7 @@ using MLNetForgetting.Training;
 namespace MLNetForgetting.MLNet.CrossLingual;
 
 /// <summary>
-/// The cross-lingual transfer of [AF] (methods.md §2) after pretraining, for one or more pretrained
+/// The cross-lingual transfer of [AF] (docs/methods.md §2) after pretraining, for one or more pretrained
 /// models compared on the same data (e.g. standard and active forgetting): stage 3, task adaptation
 /// of each model on the source-language pairs with the token embeddings frozen; then per relearning
 /// budget, target language and model, stage 2, relearning the embeddings for the target language with
