@@ -19,6 +19,8 @@ return root.Parse(args).Invoke();
 
 static int Run(string? modelPath, bool rebuild, IReadOnlyList<string> sentences)
 {
+    // Unknown options would otherwise be taken for sentences.
+    if (sentences.FirstOrDefault(s => s.StartsWith("--", StringComparison.Ordinal)) is { } unknown) return Usage($"unknown option '{unknown}'");
     if (sentences.Count % 2 != 0) return Usage($"sentences come in pairs (premise, hypothesis); got {sentences.Count}");
     if (modelPath is not null && sentences.Count == 0) return Usage("give at least one pair of sentences to classify");
 
