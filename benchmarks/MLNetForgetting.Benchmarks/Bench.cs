@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 
@@ -42,18 +43,19 @@ internal static class Bench
         File.AppendAllText(resultsPath, JsonSerializer.Serialize(line) + "\n");
     }
 
-    /// <summary>Parses "--name value" pairs against the allowed names.</summary>
+    /// <summary>
+    /// Parses "--name value" pairs against the allowed names with System.CommandLine (as the CLI does): an
+    /// unknown option, a missing value or --help is an <see cref="ArgumentException"/> listing the options.
+    /// </summary>
     public static Dictionary<string, string> Options(string[] args, params string[] allowed)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            string name = args[i].TrimStart('-');
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !allowed.Contains(name))
-                throw new ArgumentException($"Unknown option {args[i]}. Options: {string.Join(" ", allowed.Select(a => "--" + a))}");
-            if (i + 1 >= args.Length) throw new ArgumentException($"{args[i]} needs a value.");
-            result[name] = args[++i];
-        }
-        return result;
+        var options = allowed.Select(a => new Option<string>("--" + a)).ToArray();
+        var command = new RootCommand();
+        foreach (var option in options) command.Options.Add(option);
+        var parse = command.Parse(args);
+        string known = $"Options: {string.Join(" ", allowed.Select(a => "--" + a))}";
+        if (parse.Errors.Count > 0) throw new ArgumentException($"{string.Join(" ", parse.Errors.Select(e => e.Message))} {known}");
+        if (parse.Action is not null) throw new ArgumentException(known); // --help or --version
+        return options.Where(o => parse.GetResult(o) is not null).ToDictionary(o => o.Name[2..], o => parse.GetValue(o)!, StringComparer.Ordinal);
     }
 }

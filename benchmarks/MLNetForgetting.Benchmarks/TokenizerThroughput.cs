@@ -95,20 +95,13 @@ internal static class TokenizerThroughput
 
         static TokenizerOptions ParseArguments(string[] args)
         {
+            var a = Bench.Options(args, "data", "max-mb", "vocab", "runs", "results");
             var o = new TokenizerOptions();
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-                switch (args[i])
-                {
-                    case "--data": o = o with { Data = Next() }; break;
-                    case "--max-mb": o = o with { MaxMb = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--vocab": o = o with { Vocab = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--runs": o = o with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                    case "--results": o = o with { Results = Next() }; break;
-                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --data --max-mb --vocab --runs --results");
-                }
-            }
+            if (a.TryGetValue("data", out var data)) o = o with { Data = data };
+            if (a.TryGetValue("max-mb", out var mb)) o = o with { MaxMb = double.Parse(mb, CultureInfo.InvariantCulture) };
+            if (a.TryGetValue("vocab", out var vocab)) o = o with { Vocab = int.Parse(vocab, CultureInfo.InvariantCulture) };
+            if (a.TryGetValue("runs", out var runs)) o = o with { Runs = int.Parse(runs, CultureInfo.InvariantCulture) };
+            if (a.TryGetValue("results", out var results)) o = o with { Results = results };
             if (o.Runs < 1) throw new ArgumentException("--runs must be at least 1.");
             return o;
         }

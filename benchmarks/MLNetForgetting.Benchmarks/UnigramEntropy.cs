@@ -15,7 +15,8 @@ internal static class UnigramEntropy
 {
     public static int Run(string[] args)
     {
-        string? Arg(string name) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+        var options = Bench.Options(args, "model", "input", "reference", "max-mb", "seq");
+        string? Arg(string name) => options.GetValueOrDefault(name[2..]);
         string model = Arg("--model") ?? throw new ArgumentException("--model is required (a language model zip)");
         string input = Arg("--input") ?? throw new ArgumentException("--input is required (a .txt file or a folder of them)");
         string? reference = Arg("--reference");

@@ -4,75 +4,71 @@
 //   dotnet run -c Release --project examples/ConsumeModel -- --model nli.zip "premise" "hypothesis" ["premise" "hypothesis" ...]
 //   dotnet run -c Release --project examples/ConsumeModel        # no zip given: trains a small one on the synthetic testbed
 //                                                                # into out/consume/synthetic-nli.zip (reused next time; --rebuild)
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using ConsumeModel;
 using MLNetForgetting.Synthetic;
 
-string? modelPath = null;
-bool rebuild = false;
-var sentences = new List<string>();
-for (int i = 0; i < args.Length; i++)
-{
-    switch (args[i])
-    {
-        case "--model" when i + 1 < args.Length: modelPath = args[++i]; break;
-        case "--model": return Usage("--model needs a path");
-        case "--rebuild": rebuild = true; break;
-        case "--help" or "-h": return Usage(null);
-        default:
-            if (args[i].StartsWith("--", StringComparison.Ordinal)) return Usage($"unknown option '{args[i]}'");
-            sentences.Add(args[i]);
-            break;
-    }
-}
-if (sentences.Count % 2 != 0) return Usage($"sentences come in pairs (premise, hypothesis); got {sentences.Count}");
-if (modelPath is not null && sentences.Count == 0) return Usage("give at least one pair of sentences to classify");
+var modelOption = new Option<string?>("--model") { Description = "A sentence-pair classifier zip (default: train a small one on the synthetic testbed into out/consume/synthetic-nli.zip)", HelpName = "nli.zip" };
+var rebuildOption = new Option<bool>("--rebuild") { Description = "Train the synthetic sample model again even if its zip exists" };
+var sentencesArgument = new Argument<string[]>("sentences") { Description = "Pairs to classify: premise hypothesis [premise hypothesis ...]", Arity = ArgumentArity.ZeroOrMore };
+var root = new RootCommand("Predicts with a sentence-pair classifier zip through the Model Builder-style consumption code.") { modelOption, rebuildOption, sentencesArgument };
+root.SetAction(parse => Run(parse.GetValue(modelOption), parse.GetValue(rebuildOption), parse.GetValue(sentencesArgument) ?? []));
+return root.Parse(args).Invoke();
 
-try
+static int Run(string? modelPath, bool rebuild, IReadOnlyList<string> sentences)
 {
-    var pairs = Enumerable.Range(0, sentences.Count / 2)
-        .Select(i => new SentencePairModel.ModelInput { Sentence1 = sentences[2 * i], Sentence2 = sentences[2 * i + 1] }).ToList();
-    if (modelPath is null)
+    // Unknown options would otherwise be taken for sentences.
+    if (sentences.FirstOrDefault(s => s.StartsWith("--", StringComparison.Ordinal)) is { } unknown) return Usage($"unknown option '{unknown}'");
+    if (sentences.Count % 2 != 0) return Usage($"sentences come in pairs (premise, hypothesis); got {sentences.Count}");
+    if (modelPath is not null && sentences.Count == 0) return Usage("give at least one pair of sentences to classify");
+
+    try
     {
-        Console.WriteLine("""
-            No --model given. A sentence-pair classifier zip comes from
-              mlnf finetune   (task adaptation of a pretrained model, e.g. on English MNLI), or
-              mlnf assemble   (the zero-shot classifier for another language),
-            or from the library: SentencePairClassification(...).Fit(...) / Assemble(...) and mlContext.Model.Save.
-            This run makes a small one from the built-in synthetic testbed instead.
-            """);
-        modelPath = Path.Combine("out", "consume", "synthetic-nli.zip");
-        if (rebuild || !File.Exists(modelPath))
+        var pairs = Enumerable.Range(0, sentences.Count / 2)
+            .Select(i => new SentencePairModel.ModelInput { Sentence1 = sentences[2 * i], Sentence2 = sentences[2 * i + 1] }).ToList();
+        if (modelPath is null)
         {
-            var clock = Stopwatch.StartNew();
-            SyntheticSampleModel.Build(modelPath, SyntheticSampleModel.Budget.Demo, log: message => Console.WriteLine("  " + message));
-            Console.WriteLine($"  wrote {modelPath} in {clock.Elapsed.TotalSeconds:F0} s");
+            Console.WriteLine("""
+                No --model given. A sentence-pair classifier zip comes from
+                  mlnf finetune   (task adaptation of a pretrained model, e.g. on English MNLI), or
+                  mlnf assemble   (the zero-shot classifier for another language),
+                or from the library: SentencePairClassification(...).Fit(...) / Assemble(...) and mlContext.Model.Save.
+                This run makes a small one from the built-in synthetic testbed instead.
+                """);
+            modelPath = Path.Combine("out", "consume", "synthetic-nli.zip");
+            if (rebuild || !File.Exists(modelPath))
+            {
+                var clock = Stopwatch.StartNew();
+                SyntheticSampleModel.Build(modelPath, SyntheticSampleModel.Budget.Demo, log: message => Console.WriteLine("  " + message));
+                Console.WriteLine($"  wrote {modelPath} in {clock.Elapsed.TotalSeconds:F0} s");
+            }
+            else Console.WriteLine($"  reusing {modelPath} (--rebuild trains it again)");
+            Console.WriteLine();
         }
-        else Console.WriteLine($"  reusing {modelPath} (--rebuild trains it again)");
-        Console.WriteLine();
-    }
 
-    SentencePairModel.MLNetModelPath = modelPath;
-    if (pairs.Count > 0)
-    {
-        foreach (var pair in pairs) Print(pair, expected: null);
+        SentencePairModel.MLNetModelPath = modelPath;
+        if (pairs.Count > 0)
+        {
+            foreach (var pair in pairs) Print(pair, expected: null);
+            return 0;
+        }
+
+        // The synthetic demo: a few dev pairs with the oracle's label, then accuracy over more of them.
+        var dev = SyntheticSampleModel.Pairs(new SyntheticTestbed(), 300, SyntheticTestbed.DatasetDevSeed);
+        foreach (var pair in dev.Take(5)) Print(pair, expected: pair.Label);
+        var timer = Stopwatch.StartNew();
+        int correct = dev.Count(pair => SentencePairModel.Predict(pair).PredictedLabel == pair.Label);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Accuracy on {dev.Count} synthetic dev pairs: {(double)correct / dev.Count:F3} (chance 0.333); {timer.Elapsed.TotalMilliseconds / dev.Count:F1} ms per Predict call"));
         return 0;
     }
-
-    // The synthetic demo: a few dev pairs with the oracle's label, then accuracy over more of them.
-    var dev = SyntheticSampleModel.Pairs(new SyntheticTestbed(), 300, SyntheticTestbed.DatasetDevSeed);
-    foreach (var pair in dev.Take(5)) Print(pair, expected: pair.Label);
-    var timer = Stopwatch.StartNew();
-    int correct = dev.Count(pair => SentencePairModel.Predict(pair).PredictedLabel == pair.Label);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Accuracy on {dev.Count} synthetic dev pairs: {(double)correct / dev.Count:F3} (chance 0.333); {timer.Elapsed.TotalMilliseconds / dev.Count:F1} ms per Predict call"));
-    return 0;
-}
-catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 1;
+    catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
 }
 
 static void Print(SentencePairModel.ModelInput pair, string? expected)
@@ -83,10 +79,9 @@ static void Print(SentencePairModel.ModelInput pair, string? expected)
     Console.WriteLine($"    → {output.PredictedLabel} ({scores}){(expected is null ? "" : $"; oracle: {expected}")}");
 }
 
-static int Usage(string? problem)
+static int Usage(string problem)
 {
-    if (problem is not null) Console.Error.WriteLine($"error: {problem}");
-    Console.Error.WriteLine("usage: ConsumeModel [--model nli.zip \"premise\" \"hypothesis\" [\"premise\" \"hypothesis\" ...]] [--rebuild]");
-    Console.Error.WriteLine("       without --model: trains a small classifier on the synthetic testbed (out/consume/synthetic-nli.zip) and predicts synthetic pairs");
-    return problem is null ? 0 : 2;
+    Console.Error.WriteLine($"error: {problem}");
+    Console.Error.WriteLine("usage: ConsumeModel [--model nli.zip \"premise\" \"hypothesis\" [\"premise\" \"hypothesis\" ...]] [--rebuild] (--help for more)");
+    return 2;
 }

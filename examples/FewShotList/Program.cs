@@ -13,8 +13,9 @@
 //   dotnet run -c Release --project examples/FewShotList -- --quick                                 # minutes: proves the harness runs
 //   dotnet run -c Release --project examples/FewShotList                                            # SST-2,subj,mpqa,RTE,MNLI; K = 30; seeds 1-5
 // The run recorded in docs/benchmarks.md (the LiST few-shot harness sections) lists its exact options.
-using MLNetForgetting.MLNet.Persistence;
+using System.CommandLine;
 using System.Diagnostics;
+using MLNetForgetting.MLNet.Persistence;
 using System.Globalization;
 using System.Text;
 using Microsoft.ML;
@@ -28,47 +29,47 @@ using MLNetForgetting.Text;
 using MLNetForgetting.Training;
 
 var inv = CultureInfo.InvariantCulture;
-var arguments = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--", StringComparison.Ordinal))
-    .ToDictionary(p => p.a[2..], p => p.i + 1 < args.Length && !args[p.i + 1].StartsWith("--", StringComparison.Ordinal) ? args[p.i + 1] : "");
-if (arguments.ContainsKey("help") || args.Contains("-h"))
+var valueOptions = new (string Name, string HelpName, string Description)[]
 {
-    Console.WriteLine("""
-        FewShotList: LiST and three baselines on the LiST few-shot splits; mean ± std test accuracy over seeds.
-
-        usage: dotnet run -c Release --project examples/FewShotList -- [options]
-
-        data and runs
-          --data DIR            shared data root holding list/, glue_pools/, raw/en/ (default ../shared/data)
-          --tasks A,B           tasks among MNLI,RTE,QQP,SST-2,subj,mpqa (default SST-2,subj,mpqa,RTE,MNLI)
-          --shots 30            K, a list or range: 10,20,30 (default 30)
-          --seeds 1-5           split seeds (default 1-5; quick 1-2)
-          --output DIR          results.md, summary.csv, runs.csv and a pretrained backbone.zip (default out/fewshot)
-          --methods LIST        subset of list,pt-adapters,pft-all,classic (default all four)
-          --summarize D1,D2     print one table from the runs.csv (or runs-partial.csv) of earlier --output folders, then exit
-        backbone (pretrained here unless --backbone is given)
-          --backbone ZIP        reuse a backbone zip (its vocabulary must hold every label word as one token)
-          --backbone-steps N    MLM updates (default 2000; quick 300)
-          --preset P            Tiny|Small|Base (default Small; quick Tiny)
-          --hidden D            override the preset's width (heads D/32, feed-forward 4D), e.g. 128
-          --k N                 active-forgetting reset interval; 0 = standard pretraining (default 0)
-          --lines N             raw/en lines, sampled with a fixed seed across all files (default 20000; quick 3000)
-          --vocab N             BPE vocabulary size; the LiST label words are forced to single tokens (default 8000; quick 800)
-          --pretrain-only       stop after saving the backbone
-        LiST and baselines (paper defaults are far beyond a CPU budget; these are the harness defaults)
-          --pool N              unlabelled rows: the first N of glue_pools/TASK/train.tsv not in the split (default 2000; quick 200)
-          --rounds M            self-training sessions (default 3; quick 1; paper 6)
-          --phase-a N           distillation updates per session (default 200; quick 20; paper 1000)
-          --phase-b-epochs N    labelled epochs per session (default 10; quick 2; paper 50)
-          --teacher-epochs N    teacher / prompt-tuning epochs (default 20; quick 4; paper 50)
-          --bottleneck R        adapter size (default 32; quick 8; paper 128)
-          --lr X                adapter + head rate of teacher and student (default 1e-3)
-          --ft-lr X             rate of the full-model baselines (default 1e-4; quick 5e-4)
-          --ft-epochs N         epochs of the full-model baselines (default: --teacher-epochs)
-          --max-length N        cap on prompt length in tokens (default: the template's and the backbone's)
-          --quick               tiny backbone and settings: proves the harness runs (minutes), not a result
-        """);
-    return 0;
-}
+    ("data", "DIR", "shared data root holding list/, glue_pools/, raw/en/ (default ../shared/data)"),
+    ("tasks", "A,B", "tasks among MNLI,RTE,QQP,SST-2,subj,mpqa (default SST-2,subj,mpqa,RTE,MNLI)"),
+    ("shots", "30", "K, a list or range: 10,20,30 (default 30)"),
+    ("seeds", "1-5", "split seeds (default 1-5; quick 1-2)"),
+    ("output", "DIR", "results.md, summary.csv, runs.csv and a pretrained backbone.zip (default out/fewshot)"),
+    ("methods", "LIST", "subset of list,pt-adapters,pft-all,classic (default all four)"),
+    ("summarize", "D1,D2", "print one table from the runs.csv (or runs-partial.csv) of earlier --output folders, then exit"),
+    ("backbone", "ZIP", "reuse a backbone zip (its vocabulary must hold every label word as one token)"),
+    ("backbone-steps", "N", "MLM updates (default 2000; quick 300)"),
+    ("preset", "P", "Tiny|Small|Base (default Small; quick Tiny)"),
+    ("hidden", "D", "override the preset's width (heads D/32, feed-forward 4D), e.g. 128"),
+    ("k", "N", "active-forgetting reset interval; 0 = standard pretraining (default 0)"),
+    ("lines", "N", "raw/en lines, sampled with a fixed seed across all files (default 20000; quick 3000)"),
+    ("vocab", "N", "BPE vocabulary size; the LiST label words are forced to single tokens (default 8000; quick 800)"),
+    ("pool", "N", "unlabelled rows: the first N of glue_pools/TASK/train.tsv not in the split (default 2000; quick 200)"),
+    ("rounds", "M", "self-training sessions (default 3; quick 1; paper 6)"),
+    ("phase-a", "N", "distillation updates per session (default 200; quick 20; paper 1000)"),
+    ("phase-b-epochs", "N", "labelled epochs per session (default 10; quick 2; paper 50)"),
+    ("teacher-epochs", "N", "teacher / prompt-tuning epochs (default 20; quick 4; paper 50)"),
+    ("bottleneck", "R", "adapter size (default 32; quick 8; paper 128)"),
+    ("lr", "X", "adapter + head rate of teacher and student (default 1e-3)"),
+    ("ft-lr", "X", "rate of the full-model baselines (default 1e-4; quick 5e-4)"),
+    ("ft-epochs", "N", "epochs of the full-model baselines (default: --teacher-epochs)"),
+    ("max-length", "N", "cap on prompt length in tokens (default: the template's and the backbone's)"),
+};
+var flagOptions = new (string Name, string Description)[]
+{
+    ("pretrain-only", "stop after saving the backbone"),
+    ("quick", "tiny backbone and settings: proves the harness runs (minutes), not a result"),
+};
+var root = new RootCommand("FewShotList: LiST and three baselines on the LiST few-shot splits; mean ± std test accuracy over seeds. Quick defaults apply with --quick.");
+var byName = new Dictionary<string, Option>();
+foreach (var (name, helpName, description) in valueOptions) root.Options.Add(byName[name] = new Option<string?>("--" + name) { HelpName = helpName, Description = description });
+foreach (var (name, description) in flagOptions) root.Options.Add(byName[name] = new Option<bool>("--" + name) { Description = description });
+var parsed = root.Parse(args);
+if (parsed.Action is not null) return parsed.Invoke();        // --help, or a parse error (printed with the usage)
+// Option name → value as typed ("" for a flag); defaults below depend on --quick, so they are applied where read.
+var arguments = byName.Where(o => o.Value is Option<bool> flag ? parsed.GetValue(flag) : parsed.GetValue((Option<string?>)o.Value) is not null)
+    .ToDictionary(o => o.Key, o => o.Value is Option<string?> value ? parsed.GetValue(value)! : "");
 bool quick = arguments.ContainsKey("quick");
 string Str(string name, string fallback) => arguments.TryGetValue(name, out var v) && v.Length > 0 ? v : fallback;
 int Int(string name, int fallback) => int.Parse(Str(name, fallback.ToString(inv)), inv);

@@ -10,13 +10,13 @@ using MLNetForgetting.MLNet.Classification;
 using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Synthetic;
 
-string? Arg(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-bool tiny = args.Contains("--tiny");                          // seconds instead of an hour: what CI runs
-string output = Directory.CreateDirectory(Arg("--output") ?? "tour-output").FullName;
+if (TourOptions.Parse(args) is not { } options) return;       // --help, or a bad option (TourOptions.cs: System.CommandLine)
+bool tiny = options.Tiny;                                     // seconds instead of an hour: what CI runs
+string output = Directory.CreateDirectory(options.Output).FullName;
 // Data laid out as raw/{language}/*.txt, glue_pools/MNLI/train.tsv, xnli/dev/dev.{language}.tsv; without
 // --data, the built-in synthetic testbed (English and derived languages such as "xa") is written there.
-string data = Arg("--data") ?? new SyntheticTestbed().WriteDataset(Path.Combine(output, "data"), tiny ? 600 : 20_000, tiny ? 200 : 5000, 90);
-string language = Arg("--language") ?? "xa";
+string data = options.Data ?? new SyntheticTestbed().WriteDataset(Path.Combine(output, "data"), tiny ? 600 : 20_000, tiny ? 200 : 5000, 90);
+string language = options.Language;
 
 var ml = new MLContext(seed: 1);                              // the seed makes runs reproducible
 ml.Log += (_, e) =>                                           // our progress and warnings, not ML.NET's trace

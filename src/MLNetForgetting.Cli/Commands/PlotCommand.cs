@@ -1,3 +1,4 @@
+using MLNetForgetting.Training;
 using System.CommandLine;
 using MLNetForgetting.Cli.Infrastructure;
 using MLNetForgetting.Cli.Reporting;
@@ -51,7 +52,7 @@ public static class PlotCommand
             var series = paths.Select(p => new HistoryPlot.Series(Path.GetFileName(p), HistoryFiles.Load(ml, p))).ToList();
             var plotKind = CliOptions.Canonical(parse.GetValue(kind)!, Kinds) == "loss" ? PlotKind.Loss : PlotKind.Validation;
             HistoryPlot.Save(series, outputPath, plotKind, parse.GetValue(smooth), parse.GetValue(metric)!, parse.GetValue(title), parse.GetValue(width), parse.GetValue(height), references);
-            context.WriteLine($"Plot: {outputPath} ({series.Count} histor{(series.Count == 1 ? "y" : "ies")}, {series.Sum(s => s.History.Events.Count(e => e.Kind == "reset"))} reset marks)");
+            context.WriteLine($"Plot: {outputPath} ({series.Count} histor{(series.Count == 1 ? "y" : "ies")}, {series.Sum(s => s.History.Events.Count(e => e.Kind == HistoryNames.ResetEvent))} reset marks)");
             return ExitCodes.Success;
         });
     }

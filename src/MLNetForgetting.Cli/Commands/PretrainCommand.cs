@@ -1,3 +1,4 @@
+using MLNetForgetting.Training;
 using System.CommandLine;
 using MLNetForgetting.Cli.Infrastructure;
 using MLNetForgetting.MLNet.Pretraining;
@@ -134,7 +135,7 @@ public static class PretrainCommand
             string finalLoss = h.Steps.Count == 0 ? "n/a" : h.Steps.TakeLast(tail).Average(s => s.Loss).ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
             context.WriteLine($"Model: {outputPath}");
             context.WriteLine($"History: {historyPath}");
-            context.WriteLine($"{h.Steps.Count} updates, {h.Events.Count(e => e.Kind == "reset")} embedding resets, mean loss of the last {tail} updates {finalLoss}");
+            context.WriteLine($"{h.Steps.Count} updates, {h.Events.Count(e => e.Kind == HistoryNames.ResetEvent)} embedding resets, mean loss of the last {tail} updates {finalLoss}");
             return ExitCodes.Success;
         });
     }

@@ -97,9 +97,6 @@ public sealed class DemoContext(CliContext cli, MLContext ml, string outputDirec
     /// <summary>The English tokenizer both pretraining runs share (trained by the dataset stage), so the pair differs only in K.</summary>
     public MLNetForgetting.Text.SubwordTokenizer? EnglishTokenizer { get; set; }
 
-    /// <summary>Classifiers by run ("standard", "forgetting") and language ("en" for the task-adapted one).</summary>
-    public Dictionary<(string Run, string Language), Commands.EvaluateCommand.Classifier> Classifiers { get; } = new();
-
     /// <summary>Result tables printed again after the summary.</summary>
     public List<ReportTable> Tables { get; } = new();
 

@@ -5,6 +5,7 @@ using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Prompts;
 using MLNetForgetting.Synthetic;
 using MLNetForgetting.Text;
+using MLNetForgetting.Training;
 
 namespace MLNetForgetting.Cli.Demo;
 
@@ -12,9 +13,9 @@ namespace MLNetForgetting.Cli.Demo;
 public static class DemoStages
 {
     /// <summary>
-    /// Dataset → standard and forgetting pretraining → loss plot → task adaptation on English NLI →
-    /// relearning each target language (with the zero-shot adaptation curve) → assembly and evaluation
-    /// → adaptation-curve plot → a short LiST run. Stages exchange files through <see cref="DemoArtifacts"/>.
+    /// Dataset → standard and forgetting pretraining → loss plot → task adaptation on English NLI,
+    /// relearning each target language (with the zero-shot adaptation curve), assembly and evaluation
+    /// (the library's CrossLingualPipeline, one stage) → adaptation-curve plot → a short LiST run. Stages exchange files through <see cref="DemoArtifacts"/>.
     /// </summary>
     public static IReadOnlyList<DemoStage> All { get; } = new DemoStage[]
     {
@@ -22,10 +23,7 @@ public static class DemoStages
         new PretrainStage("standard", forgetting: false),
         new PretrainStage("forgetting", forgetting: true),
         new LossPlotStage(),
-        new FinetuneStage("standard"),
-        new FinetuneStage("forgetting"),
-        new RelearnStage(),
-        new AssembleEvaluateStage(),
+        new CrossLingualTransferStage(),
         new CurvePlotStage(),
         new ListStage(),
     };
@@ -95,7 +93,7 @@ public sealed class PretrainStage(string run, bool forgetting) : DemoStage
         var steps = lm.History.Steps;
         int tail = Math.Max(1, steps.Count / 10);
         string loss = steps.TakeLast(tail).Average(s => s.Loss).ToString("F3", CultureInfo.InvariantCulture);
-        context.Summary.Add(Name, $"{steps.Count} updates, {lm.History.Events.Count(e => e.Kind == "reset")} resets, final loss {loss} (mean of last {tail})",
+        context.Summary.Add(Name, $"{steps.Count} updates, {lm.History.Events.Count(e => e.Kind == HistoryNames.ResetEvent)} resets, final loss {loss} (mean of last {tail})",
             $"{Path.GetFileName(model)}, {Path.GetFileName(history)}");
     }
 }

@@ -10,6 +10,7 @@ using MLNetForgetting.MLNet.Pretraining;
 using MLNetForgetting.Modeling.Adapters;
 using MLNetForgetting.Prompts;
 using MLNetForgetting.SelfTraining;
+using MLNetForgetting.Training;
 using System.Text;
 
 namespace MLNetForgetting.Cli.Demo;
@@ -23,117 +24,53 @@ internal static class DemoData
 
     public static string Mnli(DemoContext c) => Path.Combine(c.Require(DemoArtifacts.Dataset), "glue_pools", "MNLI", "train.tsv");
 
-    public static string Raw(DemoContext c, string language) => Path.Combine(c.Require(DemoArtifacts.Dataset), "raw", language);
-
     public static LanguageModelTransformer Pretrained(DemoContext c, string run) => ModelFiles.Load<LanguageModelTransformer>(c.ML, c.Require(DemoArtifacts.Model(run)), "--model");
-
-    /// <summary>Scores <paramref name="model"/> on the first dev pairs of <paramref name="language"/> into the run's report.</summary>
-    public static LanguageResult Evaluate(DemoContext c, string run, EvaluateCommand.Classifier model, string language)
-    {
-        if (!c.Reports.TryGetValue(run, out var report)) c.Reports[run] = report = new ClassificationReport(model.LabelNames);
-        var rows = EvaluateCommand.LoadRows(Dev(c, language), "--data", model, c.Size.NliDev);
-        return EvaluateCommand.Score(c.ML, model, rows, language, report);
-    }
 }
 
-/// <summary>Stage 3: task adaptation on English NLI (token embeddings frozen), then English dev accuracy.</summary>
-public sealed class FinetuneStage(string run) : DemoStage
+/// <summary>
+/// Stages 3, 2 and 4 and the evaluation for both pretrained models through the library's one
+/// orchestrator (<see cref="CrossLingualPipeline"/>): task adaptation on English NLI (token embeddings
+/// frozen), relearning each target language with the zero-shot adaptation curve, assembly, and the
+/// per-language comparison of standard with forgetting. The demo's part is only the display and the files.
+/// </summary>
+public sealed class CrossLingualTransferStage : DemoStage
 {
     /// <inheritdoc/>
-    public override string Name => $"finetune ({run})";
+    public override string Name => "finetune + relearn + assemble + evaluate";
 
     /// <inheritdoc/>
     public override void Run(DemoContext context)
     {
         var size = context.Size;
-        var train = PairData.LoadPairs(DemoData.Mnli(context), "--data", maxExamples: size.NliTrain);
-        var options = new SentencePairClassificationTrainer.Options
+        var inputs = CrossLingualInputs.FromDataFolder(context.Require(DemoArtifacts.Dataset), context.Languages,
+            new DataFolderInputOptions { MaxCorpusLines = size.CorpusLines, MaxTrainExamples = size.NliTrain, MaxDevExamples = size.NliDev });
+        var options = new CrossLingualPipeline.Options
         {
-            LanguageModel = DemoData.Pretrained(context, run), Seed = context.Seed + 1,
-            Settings = new TaskAdaptationSettings { Epochs = size.TaskEpochs, BatchSize = 32, LearningRate = 1e-3, MaxSequenceLength = size.MaxSequenceLength, LogInterval = 1000 },
+            Seed = context.Seed, TargetVocabularySize = size.VocabularySize, CurveDevExamples = size.CurveExamples,
+            TaskAdaptation = new TaskAdaptationSettings { Epochs = size.TaskEpochs, BatchSize = 32, LearningRate = 1e-3, MaxSequenceLength = size.MaxSequenceLength, LogInterval = 1000 },
+            Relearning = new RelearningSettings
+            {
+                MaxSteps = size.RelearnSteps, BatchSize = 32, MaxSequenceLength = size.MaxSequenceLength, LearningRate = 3e-3,
+                EvaluationInterval = size.CurveInterval, LogInterval = 1000,
+            },
+            CancellationToken = context.Cli.CancellationToken,
+            Hooks = new DemoFiles(context),
         };
-        string path = context.File($"finetune-{run}.zip");
-        var classifier = FinetuneCommand.Execute(context.Cli, context.ML, new FinetuneCommand.Job(Name, train, null, options, path));
-        var model = new EvaluateCommand.Classifier(Path.GetFileName(path), classifier, classifier.LabelNames);
-        context.Classifiers[(run, "en")] = model;
-        var english = DemoData.Evaluate(context, run, model, "en");
-        context.Summary.Add(Name, $"{classifier.History.Steps.Count} updates on {train.Examples.Count} English pairs; English dev accuracy {EvaluateCommand.Percent(english.Accuracy)}% (chance 33.3%)", Path.GetFileName(path));
-    }
-}
+        var result = CrossLingualPipeline.Run(context.ML, DemoData.Runs.Select(run => new CrossLingualPipeline.Pretrained(run, DemoData.Pretrained(context, run))).ToList(), inputs, options);
 
-/// <summary>Stage 2 for each target language and run, with the zero-shot adaptation curve (the task model with the embeddings being trained spliced in).</summary>
-public sealed class RelearnStage : DemoStage
-{
-    /// <summary>Metric name of the curve in the relearning histories.</summary>
-    public const string CurveMetric = "zero_shot_accuracy";
-
-    /// <inheritdoc/>
-    public override string Name => "relearn";
-
-    /// <inheritdoc/>
-    public override void Run(DemoContext context)
-    {
-        var size = context.Size;
-        foreach (string code in context.Languages)
+        foreach (var task in result.TaskAdaptations)
+            context.Summary.Add($"finetune ({task.Run})",
+                $"{task.Classifier.History.Steps.Count} updates on {inputs.SourceTrain.Count} English pairs; English dev accuracy {EvaluateCommand.Percent(task.Source!.Accuracy)}% (chance 33.3%)",
+                $"finetune-{task.Run}.zip");
+        foreach (var target in result.Targets)
         {
-            var text = TextInput.Open(context.ML, DemoData.Raw(context, code), "--data", maxRows: size.CorpusLines);
-            // One vocabulary per language for both runs, so they differ only in the pretrained body.
-            var tokenizer = EmbeddingRelearning.TrainVocabulary(() => DataViewLines(context, text), size.VocabularySize);
-            var curveDev = PairData.LoadPairs(DemoData.Dev(context, code), "--data", maxExamples: size.CurveExamples).Examples;
-            foreach (string run in DemoData.Runs)
-            {
-                var task = (SentencePairClassifierTransformer)context.Classifiers[(run, "en")].Model;
-                var options = new EmbeddingRelearner.Options
-                {
-                    LanguageModel = DemoData.Pretrained(context, run), Tokenizer = tokenizer, Seed = context.Seed + 2,
-                    Settings = new RelearningSettings
-                    {
-                        MaxSteps = size.RelearnSteps, BatchSize = 32, MaxSequenceLength = size.MaxSequenceLength, LearningRate = 3e-3,
-                        EvaluationInterval = size.CurveInterval, LogInterval = 1000,
-                    },
-                    Evaluate = (model, _) =>
-                    {
-                        using var spliced = ModelAssembly.Assemble(task.Model, model);
-                        return new Dictionary<string, double> { [CurveMetric] = TaskAdaptation.Accuracy(spliced, tokenizer, curveDev) };
-                    },
-                };
-                string zip = context.File($"relearn-{code}-{run}.zip"), history = context.File($"relearn-{code}-{run}.history.csv");
-                var relearned = RelearnCommand.Execute(context.Cli, context.ML, new RelearnCommand.Job($"relearn {code} ({run})", text, options, zip, history));
-                context.Artifacts[DemoArtifacts.Relearned(run, code)] = zip;
-                context.Artifacts[DemoArtifacts.Curve(run, code)] = history;
-                var curve = relearned.History.Validations;
-                long tokens = size.RelearnSteps * 32L * size.MaxSequenceLength; // an upper bound: updates × batch × longest sequence
-                context.Summary.Add($"relearn {code} ({run})",
-                    $"{relearned.History.Steps.Count} updates (≤ {tokens:N0} tokens); zero-shot accuracy {EvaluateCommand.Percent(curve[0].Metrics[CurveMetric])}% → {EvaluateCommand.Percent(curve[^1].Metrics[CurveMetric])}%",
-                    $"{Path.GetFileName(zip)}, {Path.GetFileName(history)}");
-            }
+            var curve = target.Relearning.Validations;
+            long tokens = size.RelearnSteps * 32L * size.MaxSequenceLength; // an upper bound: updates × batch × longest sequence
+            context.Summary.Add($"relearn {target.Language} ({target.Run})",
+                $"{target.Relearning.Steps.Count} updates (≤ {tokens:N0} tokens); zero-shot accuracy {EvaluateCommand.Percent(curve[0].Metrics[HistoryNames.ZeroShotAccuracy])}% → {EvaluateCommand.Percent(curve[^1].Metrics[HistoryNames.ZeroShotAccuracy])}%",
+                $"relearn-{target.Language}-{target.Run}.zip, relearn-{target.Language}-{target.Run}.history.csv");
         }
-    }
-
-    private static IEnumerable<string?> DataViewLines(DemoContext context, TextSource text) =>
-        MLNetForgetting.MLNet.DataViewText.Read(text.Data, text.Column);
-}
-
-/// <summary>Stage 4 and evaluation: assemble each target language's classifier and compare standard with forgetting per language.</summary>
-public sealed class AssembleEvaluateStage : DemoStage
-{
-    /// <inheritdoc/>
-    public override string Name => "assemble + evaluate";
-
-    /// <inheritdoc/>
-    public override void Run(DemoContext context)
-    {
-        foreach (string code in context.Languages)
-            foreach (string run in DemoData.Runs)
-            {
-                var task = (SentencePairClassifierTransformer)context.Classifiers[(run, "en")].Model;
-                var relearned = ModelFiles.Load<LanguageModelTransformer>(context.ML, context.Require(DemoArtifacts.Relearned(run, code)), "--relearned");
-                string path = context.File($"assembled-{code}-{run}.zip");
-                var assembled = AssembleCommand.Assemble(context.ML, task, relearned, code, path);
-                var model = new EvaluateCommand.Classifier(Path.GetFileName(path), assembled, assembled.LabelNames);
-                context.Classifiers[(run, code)] = model;
-                DemoData.Evaluate(context, run, model, code);
-            }
+        foreach (string run in DemoData.Runs) context.Reports[run] = result.Report(run);
 
         var table = new ReportTable("Zero-shot NLI per language (English: after task adaptation; targets: assembled)",
             "language", "accuracy % standard", "accuracy % forgetting", "macro-F1 % standard", "macro-F1 % forgetting");
@@ -152,7 +89,31 @@ public sealed class AssembleEvaluateStage : DemoStage
         foreach (var (run, report) in context.Reports) markdown.Append("\n### ").Append(run).Append("\n\n").Append(report.ToMarkdown());
         File.WriteAllText(context.File("evaluation.md"), markdown.ToString());
         File.WriteAllText(context.File("evaluation.csv"), table.ToCsv());
-        context.Summary.Add(Name, $"mean zero-shot accuracy over {string.Join(", ", context.Languages)}: standard {table.Rows[^1][1]}%, forgetting {table.Rows[^1][2]}%", "assembled-*.zip, evaluation.md, evaluation.csv");
+        context.Summary.Add("assemble + evaluate", $"mean zero-shot accuracy over {string.Join(", ", context.Languages)}: standard {table.Rows[^1][1]}%, forgetting {table.Rows[^1][2]}%", "assembled-*.zip, evaluation.md, evaluation.csv");
+    }
+
+    /// <summary>Each fit under the tool's progress display and Ctrl+C handling; every model saved atomically into the output folder.</summary>
+    private sealed class DemoFiles(DemoContext context) : CrossLingualPipeline.Hooks
+    {
+        public override T Fit<T>(CrossLingualPipeline.Step step, Func<IProgress<TrainingProgress>?, CancellationToken, T> fit)
+        {
+            bool task = step.Stage == CrossLingualPipeline.Stage.TaskAdaptation;
+            using var run = new TrainingRun(context.Cli);
+            var model = run.Execute(task ? $"finetune ({step.Run})" : $"relearn {step.Language} ({step.Run})", null, false, () => fit(run.Progress, run.CancellationToken));
+            string zip = context.File(task ? $"finetune-{step.Run}.zip" : $"relearn-{step.Language}-{step.Run}.zip");
+            PretrainRun.SaveModel(context.ML, model, step.InputSchema, zip);
+            if (model is LanguageModelTransformer relearned)
+            {
+                string history = context.File($"relearn-{step.Language}-{step.Run}.history.csv");
+                relearned.ExportHistory(history);
+                context.Artifacts[DemoArtifacts.Relearned(step.Run, step.Language)] = zip;
+                context.Artifacts[DemoArtifacts.Curve(step.Run, step.Language)] = history;
+            }
+            return model;
+        }
+
+        public override void Assembled(CrossLingualPipeline.Step step, SentencePairClassifierTransformer classifier) =>
+            PretrainRun.SaveModel(context.ML, classifier, step.InputSchema, context.File($"assembled-{step.Language}-{step.Run}.zip"));
     }
 }
 
@@ -168,7 +129,7 @@ public sealed class CurvePlotStage : DemoStage
         var series = context.Languages.SelectMany(code => DemoData.Runs.Select(run =>
             new HistoryPlot.Series($"{code} {run}", HistoryFiles.Load(context.ML, context.Require(DemoArtifacts.Curve(run, code)))))).ToList();
         string png = context.File("adaptation-curves.png");
-        HistoryPlot.Save(series, png, PlotKind.Validation, metric: RelearnStage.CurveMetric,
+        HistoryPlot.Save(series, png, PlotKind.Validation, metric: HistoryNames.ZeroShotAccuracy,
             title: "Adaptation curves: zero-shot accuracy vs relearning updates (standard vs forgetting)");
         context.Summary.Add(Name, "zero-shot accuracy vs relearning updates, one line per language and run", Path.GetFileName(png));
     }

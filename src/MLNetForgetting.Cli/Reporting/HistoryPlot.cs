@@ -51,7 +51,7 @@ public static class HistoryPlot
             line.LegendText = label;
             line.LineWidth = 1.5f;
             line.MarkerSize = kind == PlotKind.Loss ? 0 : 5;
-            foreach (var reset in history.Events.Where(e => e.Kind == "reset"))
+            foreach (var reset in history.Events.Where(e => e.Kind == HistoryNames.ResetEvent))
             {
                 var mark = plot.Add.VerticalLine(reset.Step, width: 1, color: color.WithAlpha(0.45));
                 mark.LinePattern = LinePattern.Dashed;

@@ -90,7 +90,7 @@ public static class ActiveForgetting
 {
     public const string BodyGroup = "body";
     public const string EmbeddingGroup = "embeddings";
-    public const string ResetEvent = "reset";
+    public const string ResetEvent = HistoryNames.ResetEvent;
     public const string MlmHeadGroup = "mlm-head";
 
     /// <summary>

@@ -25,6 +25,11 @@ internal static class AdaptationTestData
     public static IReadOnlyList<(string Premise, string Hypothesis, int Label)> Pairs(string code, int n, int seed) =>
         Testbed.NliExamples(code, n, seed).Select(e => (e.Premise, e.Hypothesis, Array.IndexOf(NliLabels.All, e.Label))).ToArray();
 
+    /// <summary>A low-level model and its tokenizer as the ML.NET language model the estimators and the cross-lingual pipeline take (the model is not copied).</summary>
+    public static MLNetForgetting.MLNet.Pretraining.LanguageModelTransformer AsLanguageModel(Microsoft.ML.MLContext ml, RobertaForMaskedLM model, SubwordTokenizer tokenizer) =>
+        new(ml, model, tokenizer, null, new MLNetForgetting.MLNet.Pretraining.LanguageModelTransformer.Settings(
+            "Text", "Features", model.Config.MaxSequenceLength, 32, 0, 0, MLNetForgetting.Runtime.DeviceOption.Cpu));
+
     /// <summary>A freshly initialised tiny model over the English vocabulary.</summary>
     public static RobertaForMaskedLM NewModel(int seed = 3)
     {

@@ -1,7 +1,8 @@
+using Microsoft.ML;
 using MLNetForgetting.Adaptation;
+using MLNetForgetting.MLNet.CrossLingual;
 using MLNetForgetting.Synthetic;
 using MLNetForgetting.Tests.Text;
-using static TorchSharp.torch;
 using static MLNetForgetting.Tests.Adaptation.AdaptationTestData;
 
 namespace MLNetForgetting.Tests.Adaptation;
@@ -50,7 +51,8 @@ public sealed class PipelineInputTests
         dev[3] = (dev[3].Premise, dev[3].Hypothesis, 3);
         var inputs = new CrossLingualInputs(["entailment", "neutral", "contradiction"], Pairs("en", 20, 2), null,
             [new TargetLanguageInput("xa", () => TargetCorpus, dev)]);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => CrossLingualPipeline.Run(model, EnglishTokenizer, inputs, new CrossLingualSettings(), CPU));
+        var ml = new MLContext(1);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => CrossLingualPipeline.Run(ml, AsLanguageModel(ml, model, EnglishTokenizer), inputs, new CrossLingualPipeline.Options()));
         StringAssert.Contains(e.Message, "xa dev[3]: label 3 is not in the label set");
     }
 
@@ -60,12 +62,13 @@ public sealed class PipelineInputTests
         using var model = NewModel();
         var inputs = new CrossLingualInputs(["entailment", "neutral", "contradiction"], Pairs("en", 20, 2), null,
             [new TargetLanguageInput("xa", () => TargetCorpus.Take(10), Pairs("xa", 6, 1))]);
-        var settings = new CrossLingualSettings
+        var options = new CrossLingualPipeline.Options
         {
             TaskAdaptation = new TaskAdaptationSettings { MaxSteps = 2, BatchSize = 8 },
             TargetVocabularySize = 1000,
         };
-        var e = Assert.ThrowsExactly<ArgumentException>(() => CrossLingualPipeline.Run(model, EnglishTokenizer, inputs, settings, CPU));
+        var ml = new MLContext(1);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => CrossLingualPipeline.Run(ml, AsLanguageModel(ml, model, EnglishTokenizer), inputs, options));
         StringAssert.Contains(e.Message, "too small to train a 1000-token vocabulary");
         StringAssert.Contains(e.Message, "7390");
     }
