@@ -6,7 +6,8 @@
 //   - prompt fine-tuning (all)   : every backbone parameter + head, cross-entropy at <mask> (core baseline)
 //   - classic fine-tuning        : a classification head on <s>, every parameter, no template (core baseline)
 // The backbone is pretrained here with ActiveForgettingPretrainer on English raw text (the label words
-// of every LiST task forced to single tokens) and saved to --output, or loaded from --backbone.
+// of every LiST task forced to single tokens) and saved to --output, or loaded from --backbone (a zip, or a
+// pretrained Hugging Face folder such as all-MiniLM-L6-v2 converted by `mlnf import --backbone minilm --hf-output`).
 // Per task it also prints the test majority-class rate and the backbone's zero-shot prompt accuracy.
 //
 //   dotnet run -c Release --project examples/FewShotList -- --help                                  # every option
@@ -38,7 +39,7 @@ var valueOptions = new (string Name, string HelpName, string Description)[]
     ("output", "DIR", "results.md, summary.csv, runs.csv and a pretrained backbone.zip (default out/fewshot)"),
     ("methods", "LIST", "subset of list,pt-adapters,pft-all,classic (default all four)"),
     ("summarize", "D1,D2", "print one table from the runs.csv (or runs-partial.csv) of earlier --output folders, then exit"),
-    ("backbone", "ZIP", "reuse a backbone zip (its vocabulary must hold every label word as one token)"),
+    ("backbone", "ZIP|DIR", "reuse a backbone zip, or start from a pretrained Hugging Face folder (e.g. `mlnf import --backbone minilm --hf-output hf/minilm`); every label word must be one token of its vocabulary"),
     ("backbone-steps", "N", "MLM updates (default 2000; quick 300)"),
     ("preset", "P", "Tiny|Small|Base (default Small; quick Tiny)"),
     ("hidden", "D", "override the preset's width (heads D/32, feed-forward 4D), e.g. 128"),
@@ -131,7 +132,14 @@ var total = Stopwatch.StartNew();
 var ml = new MLContext(seed: 1);
 Directory.CreateDirectory(output);
 LanguageModelTransformer backbone;
-if (arguments.TryGetValue("backbone", out var zip) && zip.Length > 0)
+if (arguments.TryGetValue("backbone", out var folder) && Directory.Exists(folder))
+{
+    // A pretrained model: a Hugging Face BERT, RoBERTa or XLM-R folder, e.g. all-MiniLM-L6-v2 written by
+    // `mlnf import --backbone minilm --hf-output hf/minilm`. A checkpoint without an MLM head gets a fresh one.
+    backbone = LanguageModelTransformer.FromHuggingFace(ml, folder);
+    Console.WriteLine($"Backbone: {folder} (pretrained {backbone.Model.Config.ModelType}, vocabulary {backbone.Tokenizer.VocabSize}, width {backbone.Model.Config.HiddenSize})");
+}
+else if (arguments.TryGetValue("backbone", out var zip) && zip.Length > 0)
 {
     // A zip saved by this program (or any ML.NET zip whose last transformer is the language model).
     var loaded = ml.Model.Load(zip, out _);

@@ -25,9 +25,12 @@ ml.Log += (_, e) =>                                           // our progress an
 };
 
 // 1. Pretrain on English with active forgetting: reset the token embeddings every K updates
-//    (ResetInterval = 0 is standard pretraining on identical code).
+//    (ResetInterval = 0 is standard pretraining on identical code). Or start from a pretrained model: a Hugging
+//    Face BERT, RoBERTa or XLM-R folder (all-MiniLM-L6-v2: `mlnf import --backbone minilm --hf-output hf/minilm`).
 IDataView english = Lines(Path.Combine(data, "raw", "en"));
-LanguageModelTransformer lm = ml.Transforms.Text.ActiveForgettingPretrainer(new ActiveForgettingPretrainer.Options
+LanguageModelTransformer lm = options.Pretrained is { } pretrained
+    ? LanguageModelTransformer.FromHuggingFace(ml, pretrained)
+    : ml.Transforms.Text.ActiveForgettingPretrainer(new ActiveForgettingPretrainer.Options
 {
     ModelPreset = tiny ? "Tiny" : "Small", ResetInterval = tiny ? 5 : 1000, MaxSteps = tiny ? 20 : 20_000,
     VocabularySize = tiny ? 400 : 8000, LearningRate = tiny ? 3e-3 : 7e-4, EmbeddingLearningRate = tiny ? 3e-3 : 7e-4,

@@ -52,4 +52,22 @@ public sealed class TourTests
         StringAssert.Contains(assembled.Description, "assembled for xa");
         Assert.IsTrue(new FileInfo(dir.File("mnli.adapters")).Length > 0);
     }
+
+    [TestMethod]
+    public void The_tour_starts_from_a_pretrained_Hugging_Face_folder()
+    {
+        // A tiny BERT folder in Hugging Face's layout (uncased WordPiece, no relation to our tokenizers) holding the
+        // MNLI label words; the tour relearns, fine-tunes, assembles and runs LiST on it instead of pretraining.
+        using var dir = new TempDir();
+        using (Interop.BertImportTests.WriteTinyBertDirectory(dir.File("hf"), extraWords: ["yes", "maybe", "no"])) { }
+        var entry = Assembly.Load("Tour").EntryPoint!;
+        entry.Invoke(null, new object[] { new[] { "--tiny", "--output", dir.File("out"), "--pretrained", dir.File("hf") } });
+        var ml = new MLContext();
+        var lm = (LanguageModelTransformer)ml.Model.Load(dir.File("out/lm.zip"), out _);
+        Assert.AreEqual("bert", lm.Model.Config.ModelType, "the tour's language model is the pretrained BERT, not a pretrained-here RoBERTa");
+        Assert.IsFalse(Directory.Exists(dir.File("out/ckpt")), "nothing was pretrained");
+        var assembled = (SentencePairClassifierTransformer)ml.Model.Load(dir.File("out/nli-xa.zip"), out _);
+        StringAssert.Contains(assembled.Description, "assembled for xa");
+        Assert.IsTrue(new FileInfo(dir.File("out/mnli.adapters")).Length > 0);
+    }
 }

@@ -27,19 +27,20 @@ public sealed class BertImportTests
     private static readonly string[] Specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
     /// <summary>A WordPiece vocabulary covering the synthetic English NLI sentences: specials, their words, and every letter (also as ##).</summary>
-    private static string[] TinyVocabulary()
+    private static string[] TinyVocabulary(IEnumerable<string>? extraWords = null)
     {
         var words = AdaptationTestData.Testbed.NliExamples("en", 200, 1)
             .SelectMany(e => (e.Premise + " " + e.Hypothesis).ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(w => new string(w.Where(char.IsLetterOrDigit).ToArray())).Where(w => w.Length > 0);
         var chars = "abcdefghijklmnopqrstuvwxyz0123456789".Select(c => c.ToString()).ToList();
-        return [.. Specials, .. chars, .. chars.Select(c => "##" + c), ".", ",", "?", "!", "'", .. words.Distinct().Order(StringComparer.Ordinal).Where(w => w.Length > 1)];
+        return [.. Specials, .. chars, .. chars.Select(c => "##" + c), ".", ",", "?", "!", "'", .. words.Concat(extraWords ?? []).Distinct().Order(StringComparer.Ordinal).Where(w => w.Length > 1)];
     }
 
     /// <summary>Writes an HF BertForPreTraining directory (as transformers' save_pretrained lays it out) from a random tiny BERT; returns that model.</summary>
-    internal static RobertaForMaskedLM WriteTinyBertDirectory(string directory, Action<Dictionary<string, Tensor>>? editWeights = null, Action<JsonObject>? editConfig = null)
+    internal static RobertaForMaskedLM WriteTinyBertDirectory(string directory, Action<Dictionary<string, Tensor>>? editWeights = null, Action<JsonObject>? editConfig = null,
+        IEnumerable<string>? extraWords = null)
     {
-        string[] vocab = TinyVocabulary();
+        string[] vocab = TinyVocabulary(extraWords);
         var config = new RobertaConfig
         {
             ModelType = RobertaConfig.BertModelType, TypeVocabSize = 2, SeparatorTokenId = Array.IndexOf(vocab, "[SEP]"), PadTokenId = 0,
