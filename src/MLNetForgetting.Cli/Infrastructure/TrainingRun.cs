@@ -58,13 +58,13 @@ public sealed class TrainingRun : IDisposable
 
     // A folder holds the loop's single checkpoint file, or (LiST) per-phase checkpoints in subfolders.
     private static bool HasCheckpoint(string? folder) =>
-        folder is not null && Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.safetensors", SearchOption.AllDirectories).Any(f => Path.GetFileName(f) != TrainingLoop<object>.BestFile);
+        folder is not null && Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.safetensors", SearchOption.AllDirectories).Any(f => Path.GetFileName(f) != TrainingLoop.BestFile);
 
     private static string Describe(string folder) =>
-        Path.Combine(folder, TrainingLoop<object>.CheckpointFile) is var file && File.Exists(file) ? file : folder;
+        Path.Combine(folder, TrainingLoop.CheckpointFile) is var file && File.Exists(file) ? file : folder;
 
     /// <summary>Removes the files the training loop writes from a scratch checkpoint folder, and the folder when it is then empty.</summary>
-    public static void DeleteCheckpointFolder(string folder) => TrainingLoop<object>.DeleteCheckpoints(folder);
+    public static void DeleteCheckpointFolder(string folder) => TrainingLoop.DeleteCheckpoints(folder);
 
     /// <inheritdoc/>
     public void Dispose() => _cancellation.Dispose();

@@ -223,7 +223,7 @@ public static class EmbeddingRelearning
         // Epoch e: stream, tokenize, bucket by length; the order depends only on (seed, e), so resume and the token budget can replay it.
         IEnumerable<IReadOnlyList<int[]>> Batches(int epoch, CorpusStats counters) =>
             Batching.LengthBucketed(CapTokens(Batching.Encode(corpus(), targetTokenizer, maxLength, counters), settings.CorpusTokenCap, targetTokenizer.EosId),
-                settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop<object>.StepSeed(settings.Seed, -1 - epoch)));
+                settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop.StepSeed(settings.Seed, -1 - epoch)));
         IEnumerable<IReadOnlyList<int[]>> Epoch(int epoch) => Batches(epoch, epoch == 0 ? stats : new CorpusStats());
 
         long totalSteps = settings.MaxSteps ?? long.MaxValue;
@@ -286,7 +286,7 @@ public static class EmbeddingRelearning
                 Validate = validate,
             };
 
-            bool resuming = settings.Resume && settings.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop<object>.CheckpointFile));
+            bool resuming = settings.Resume && settings.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop.CheckpointFile));
             if (validate is not null && settings.EvaluationInterval > 0 && !resuming)
             {
                 // Update 0 anchors the curve (fresh random E); a resumed run has it in the checkpoint's history.

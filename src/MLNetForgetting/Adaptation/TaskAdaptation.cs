@@ -139,7 +139,7 @@ public static class TaskAdaptation
         var configuration = settings.CheckpointDirectory is null ? null : ResumeConfiguration(settings, model, tokenizer, examples, numLabels);
 
         if (model.Classifier is null || model.Config.NumLabels != numLabels)
-            model.AddClassifier(numLabels, new Generator((ulong)(uint)TrainingLoop<object>.StepSeed(settings.Seed, -7)));
+            model.AddClassifier(numLabels, new Generator((ulong)(uint)TrainingLoop.StepSeed(settings.Seed, -7)));
 
         long truncated = 0;
         var encoded = new int[examples.Count][];
@@ -156,7 +156,7 @@ public static class TaskAdaptation
         IEnumerable<PairBatch> Epoch(int epoch)
         {
             var order = Enumerable.Range(0, encoded.Length).ToArray();
-            new Random(TrainingLoop<object>.StepSeed(settings.Seed, -1 - epoch)).Shuffle(order);
+            new Random(TrainingLoop.StepSeed(settings.Seed, -1 - epoch)).Shuffle(order);
             foreach (var chunk in order.Chunk(settings.BatchSize))
                 yield return new PairBatch(chunk.Select(i => encoded[i]).ToArray(), chunk.Select(i => (long)examples[i].Label).ToArray());
         }

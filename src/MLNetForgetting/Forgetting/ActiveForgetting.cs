@@ -150,7 +150,7 @@ public static class ActiveForgetting
     /// <summary>The reset itself: E redrawn in place (seeded by run seed and update), and the embedding group's Adam state restarted.</summary>
     public static void Forget(RobertaForMaskedLM model, AdamEF optimizer, int seed, long update)
     {
-        using var generator = new Generator((ulong)TrainingLoop<object>.StepSeed(seed ^ 0x5EED, update));
+        using var generator = new Generator((ulong)TrainingLoop.StepSeed(seed ^ 0x5EED, update));
         model.ResetTokenEmbeddings(generator);
         optimizer.ResetState(EmbeddingGroup);
     }
@@ -193,8 +193,7 @@ public static class ActiveForgetting
         // The loop stores it in checkpoints and refuses to resume one written with another configuration.
         IReadOnlyDictionary<string, string>? configuration = settings.CheckpointDirectory is null ? null : ResumeConfiguration(settings, tokenizer, corpus);
 
-        TrainingLoop<IReadOnlyList<int[]>>? loop = null;
-        loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions
+        var loop = new TrainingLoop<IReadOnlyList<int[]>>(model, optimizer, new TrainingLoopOptions
         {
             MaxSteps = settings.MaxSteps, Seed = settings.Seed, ClipNorm = settings.ClipNorm,
             CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
@@ -206,11 +205,11 @@ public static class ActiveForgetting
         {
             Log = log,
             Progress = progress,
-            AfterUpdate = n =>
+            AfterUpdate = update =>
             {
-                if (!ResetsAfter(n, settings.ResetInterval, settings.MaxSteps)) return;
-                Forget(model, optimizer, settings.Seed, n);
-                loop!.RecordEvent(n, ResetEvent, $"episode {n / settings.ResetInterval} ended; token embeddings redrawn");
+                if (!ResetsAfter(update.Update, settings.ResetInterval, settings.MaxSteps)) return;
+                Forget(model, optimizer, settings.Seed, update.Update);
+                update.RecordEvent(ResetEvent, $"episode {update.Update / settings.ResetInterval} ended; token embeddings redrawn");
             },
             Validate = validationBatches is null ? null : _ => objective.Evaluate(validationBatches, settings.Seed),
         };
@@ -220,10 +219,10 @@ public static class ActiveForgetting
         {
             var epochStats = epoch == 0 ? stats : new CorpusStats();
             return Batching.LengthBucketed(Batching.Encode(corpus(), tokenizer, maxLength, epochStats),
-                settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop<object>.StepSeed(settings.Seed, -1 - epoch)));
+                settings.BatchSize, settings.BucketPoolBatches, new Random(TrainingLoop.StepSeed(settings.Seed, -1 - epoch)));
         }
 
-        if (settings.ValidateAtStart && validationBatches is not null && !(settings.Resume && settings.CheckpointDirectory is { } resumeDir && File.Exists(Path.Combine(resumeDir, TrainingLoop<object>.CheckpointFile))))
+        if (settings.ValidateAtStart && validationBatches is not null && !(settings.Resume && settings.CheckpointDirectory is { } resumeDir && File.Exists(Path.Combine(resumeDir, TrainingLoop.CheckpointFile))))
         {
             model.eval();
             IReadOnlyDictionary<string, double> before;

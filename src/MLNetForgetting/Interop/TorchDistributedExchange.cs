@@ -95,11 +95,11 @@ public static class TorchDistributedExchange
             MaxSteps = settings.MaxSteps, Seed = settings.Seed, ClipNorm = settings.ClipNorm, LogInterval = 1000, Phase = "replay",
         })
         {
-            AfterUpdate = n =>
+            AfterUpdate = update =>
             {
-                if (!ActiveForgetting.ResetsAfter(n, settings.ResetInterval, settings.MaxSteps)) return;
-                ActiveForgetting.Forget(model, optimizer, settings.Seed, n);
-                afterReset?.Invoke(n, model.TokenEmbeddings);
+                if (!ActiveForgetting.ResetsAfter(update.Update, settings.ResetInterval, settings.MaxSteps)) return;
+                ActiveForgetting.Forget(model, optimizer, settings.Seed, update.Update);
+                afterReset?.Invoke(update.Update, model.TokenEmbeddings);
             },
         };
         var history = loop.Run(_ => Enumerable.Range(0, batches.Count), (i, _) =>

@@ -295,7 +295,7 @@ public static class PromptSelfTrainer
     /// <summary>Removes the checkpoints a LiST run wrote into <paramref name="folder"/> (<see cref="SelfTrainingSettings.CheckpointDirectory"/>); other files stay.</summary>
     public static void DeleteCheckpoints(string folder) => SelfTrainingCheckpoints.Delete(folder);
 
-    private static int Mix(int seed, long a, long b) => TrainingLoop<object>.StepSeed(TrainingLoop<object>.StepSeed(seed, a), b);
+    private static int Mix(int seed, long a, long b) => TrainingLoop.StepSeed(TrainingLoop.StepSeed(seed, a), b);
 
     /// <summary>The generator that initialises the adapters of round <paramref name="round"/> (0: the teacher).</summary>
     internal static Generator Seeded(int seed, int round) => new((ulong)Mix(seed, round, 0x5EED));

@@ -66,7 +66,7 @@ internal sealed class SelfTrainingCheckpoints
             else if (meta.GetValueOrDefault(LegacySettingsKey) != LegacyFingerprint(settings))
                 throw new InvalidOperationException($"The LiST checkpoint in {root} was written with other settings (seed, rounds, epochs, rates or adapters); resume with the same settings or start a new checkpoint folder.");
             var stage = JsonSerializer.Deserialize<Stage>(json, Json) ?? throw new InvalidDataException($"{path} has an empty stage record.");
-            TrainingLoop<object>.CopyParameters(model, tensors, "");
+            TrainingLoop.CopyParameters(model, tensors, "");
             log?.Invoke($"list: resumed after {(stage.CompletedRounds == 0 ? "teacher initialisation" : $"round {stage.CompletedRounds}")} from {path}");
             return stage;
         }
@@ -92,8 +92,8 @@ internal sealed class SelfTrainingCheckpoints
         if (!Directory.Exists(folder)) return;
         File.Delete(Path.Combine(folder, StageFile));
         foreach (var sub in Directory.GetDirectories(folder).Where(d => IsPhaseFolder(Path.GetFileName(d))))
-            TrainingLoop<object>.DeleteCheckpoints(sub);
-        TrainingLoop<object>.DeleteCheckpoints(folder);
+            TrainingLoop.DeleteCheckpoints(sub);
+        TrainingLoop.DeleteCheckpoints(folder);
     }
 
     public const string TeacherFolder = "teacher";

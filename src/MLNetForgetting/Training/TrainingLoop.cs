@@ -83,8 +83,6 @@ public sealed record StepContext(long Step, Random Random);
 /// </summary>
 public sealed class TrainingLoop<TBatch>
 {
-    public const string CheckpointFile = "checkpoint.safetensors";
-    public const string BestFile = "best.safetensors";
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optim.";
 
@@ -107,7 +105,7 @@ public sealed class TrainingLoop<TBatch>
     public Action<string>? Log { get; init; }
     public IProgress<TrainingProgress>? Progress { get; init; }
     /// <summary>Called after update n has been applied and validated (inside no_grad), before its checkpoint is written.</summary>
-    public Action<long>? AfterUpdate { get; init; }
+    public Action<UpdateContext>? AfterUpdate { get; init; }
     /// <summary>Held-out evaluation, called in eval mode under no_grad; a "loss" entry drives best-checkpoint keeping.</summary>
     public Func<long, IReadOnlyDictionary<string, double>>? Validate { get; init; }
     /// <summary>Extra strings stored in checkpoints (e.g. the trainer's configuration).</summary>
@@ -132,14 +130,6 @@ public sealed class TrainingLoop<TBatch>
         Log?.Invoke($"{options.Phase}: {kind} after update {step}{(detail is null ? "" : ": " + detail)}");
     }
 
-    /// <summary>Mixes the run seed and the update number into one 32-bit seed.</summary>
-    public static int StepSeed(int seed, long step)
-    {
-        ulong x = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xBF58476D1CE4E5B9UL;
-        x ^= x >> 31; x *= 0x94D049BB133111EBUL; x ^= x >> 29;
-        return (int)(x & 0x7FFFFFFF);
-    }
-
     /// <summary>
     /// Runs updates until <see cref="TrainingLoopOptions.MaxSteps"/>, drawing batches from
     /// <paramref name="epochs"/> (epoch e must always yield the same sequence, so resume can skip to
@@ -151,12 +141,12 @@ public sealed class TrainingLoop<TBatch>
         if (options.CheckpointDirectory is { } folder)
         {
             // A run killed while writing a checkpoint leaves its temporary file behind; clear it before resuming.
-            int stale = AtomicFile.RemoveStaleTemporaries(Path.Combine(folder, CheckpointFile)) + AtomicFile.RemoveStaleTemporaries(Path.Combine(folder, BestFile));
+            int stale = AtomicFile.RemoveStaleTemporaries(Path.Combine(folder, TrainingLoop.CheckpointFile)) + AtomicFile.RemoveStaleTemporaries(Path.Combine(folder, TrainingLoop.BestFile));
             if (stale > 0) Log?.Invoke($"{options.Phase}: removed {stale} temporary file(s) left by an interrupted checkpoint write");
         }
-        if (options.Resume && options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
+        if (options.Resume && options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop.CheckpointFile)))
         {
-            (n, epoch, batchInEpoch) = LoadCheckpoint(Path.Combine(dir, CheckpointFile));
+            (n, epoch, batchInEpoch) = LoadCheckpoint(Path.Combine(dir, TrainingLoop.CheckpointFile));
             ResumedFromStep = n;
             Log?.Invoke($"{options.Phase}: resumed from update {n} (epoch {epoch}, batch {batchInEpoch})");
         }
@@ -186,7 +176,7 @@ public sealed class TrainingLoop<TBatch>
                 double loss; long tokens;
                 using (var scope = NewDisposeScope())
                 {
-                    int stepSeed = StepSeed(options.Seed, update);
+                    int stepSeed = TrainingLoop.StepSeed(options.Seed, update);
                     manual_seed(stepSeed); // dropout masks depend only on (seed, update)
                     StepOutput output;
                     using (Modeling.Autocast.Enable(options.MatmulPrecision))
@@ -249,7 +239,7 @@ public sealed class TrainingLoop<TBatch>
                 {
                     using var hookScope = NewDisposeScope();
                     using var _ = no_grad();
-                    AfterUpdate(n);
+                    AfterUpdate(new UpdateContext(n, RecordEvent));
                 }
                 if (options.CheckpointInterval > 0 && n % options.CheckpointInterval == 0 && n < options.MaxSteps)
                     SaveCheckpointIfConfigured(n, epoch, batchInEpoch);
@@ -283,15 +273,15 @@ public sealed class TrainingLoop<TBatch>
             bestValidationLoss = vl;
             BestStep = n;
             var meta = new Dictionary<string, string> { ["mlnf.kind"] = "best-weights", ["mlnf.step"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-            AtomicFile.Write(Path.Combine(dir, BestFile), s => SafeTensors.Write(s, ModelTensors(), meta));
+            AtomicFile.Write(Path.Combine(dir, TrainingLoop.BestFile), s => SafeTensors.Write(s, ModelTensors(), meta));
         }
     }
 
     /// <summary>Copies the weights kept in <c>best.safetensors</c> into the model; false when there are none.</summary>
     public bool LoadBestWeights()
     {
-        if (options.CheckpointDirectory is not { } dir || !File.Exists(Path.Combine(dir, BestFile))) return false;
-        var tensors = SafeTensors.Read(File.ReadAllBytes(Path.Combine(dir, BestFile)), out _, BestFile);
+        if (options.CheckpointDirectory is not { } dir || !File.Exists(Path.Combine(dir, TrainingLoop.BestFile))) return false;
+        var tensors = SafeTensors.Read(File.ReadAllBytes(Path.Combine(dir, TrainingLoop.BestFile)), out _, TrainingLoop.BestFile);
         try { CopyIntoModel(tensors, ""); }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
         return true;
@@ -299,8 +289,8 @@ public sealed class TrainingLoop<TBatch>
 
     private TrainingDivergedException Diverged(long update, string what, bool applied = false, string? culprit = null, Exception? inner = null)
     {
-        string kept = options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile))
-            ? $" The last good checkpoint is kept at {Path.Combine(dir, CheckpointFile)}." : "";
+        string kept = options.CheckpointDirectory is { } dir && File.Exists(Path.Combine(dir, TrainingLoop.CheckpointFile))
+            ? $" The last good checkpoint is kept at {Path.Combine(dir, TrainingLoop.CheckpointFile)}." : "";
         string state = applied ? " The model in memory holds this update; the checkpoint does not." : " Nothing from this update was applied.";
         string hint = options.DetectAnomaly ? " Lower the learning rate or enable clipping." : " Lower the learning rate, enable clipping, or set DetectAnomaly to find the first non-finite value.";
         culprit ??= inner is null ? null : AutogradFunction(what);
@@ -361,15 +351,7 @@ public sealed class TrainingLoop<TBatch>
         if (CheckpointMetadata?.Invoke() is { } extra) foreach (var kv in extra) meta[kv.Key] = kv.Value;
         var tensors = ModelTensors().Select(kv => new KeyValuePair<string, Tensor>(ModelPrefix + kv.Key, kv.Value))
             .Concat(optimizer.StateTensors().Select(kv => new KeyValuePair<string, Tensor>(OptimizerPrefix + kv.Key, kv.Value)));
-        AtomicFile.Write(Path.Combine(dir, CheckpointFile), s => SafeTensors.Write(s, tensors, meta));
-    }
-
-    /// <summary>Reads the metadata strings of a checkpoint without loading it.</summary>
-    public static IReadOnlyDictionary<string, string> ReadCheckpointMetadata(string path)
-    {
-        var tensors = SafeTensors.Read(File.ReadAllBytes(path), out var meta, path);
-        foreach (var t in tensors.Values) t.Dispose();
-        return meta;
+        AtomicFile.Write(Path.Combine(dir, TrainingLoop.CheckpointFile), s => SafeTensors.Write(s, tensors, meta));
     }
 
     private (long Step, int Epoch, long BatchInEpoch) LoadCheckpoint(string path)
@@ -397,7 +379,33 @@ public sealed class TrainingLoop<TBatch>
         finally { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
-    private void CopyIntoModel(IReadOnlyDictionary<string, Tensor> tensors, string prefix) => CopyParameters(model, tensors, prefix);
+    private void CopyIntoModel(IReadOnlyDictionary<string, Tensor> tensors, string prefix) => TrainingLoop.CopyParameters(model, tensors, prefix);
+
+}
+
+/// <summary>
+/// What every training loop shares, whatever its batch type: the per-update seed and the checkpoint files.
+/// </summary>
+public static class TrainingLoop
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string BestFile = "best.safetensors";
+
+    /// <summary>Mixes the run seed and the update number into one 32-bit seed.</summary>
+    public static int StepSeed(int seed, long step)
+    {
+        ulong x = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xBF58476D1CE4E5B9UL;
+        x ^= x >> 31; x *= 0x94D049BB133111EBUL; x ^= x >> 29;
+        return (int)(x & 0x7FFFFFFF);
+    }
+
+    /// <summary>Reads the metadata strings of a checkpoint without loading it.</summary>
+    public static IReadOnlyDictionary<string, string> ReadCheckpointMetadata(string path)
+    {
+        var tensors = SafeTensors.Read(File.ReadAllBytes(path), out var meta, path);
+        foreach (var t in tensors.Values) t.Dispose();
+        return meta;
+    }
 
     /// <summary>
     /// Copies <paramref name="tensors"/> (named <paramref name="prefix"/> + parameter name) into every parameter of
@@ -423,4 +431,22 @@ public sealed class TrainingLoop<TBatch>
         foreach (var name in new[] { CheckpointFile, BestFile }) File.Delete(Path.Combine(folder, name));
         if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
     }
+}
+
+/// <summary>What an after-update hook sees: the update just applied (from 1) and the run's event record.</summary>
+public sealed class UpdateContext
+{
+    private readonly Action<long, string, string?> record;
+
+    internal UpdateContext(long update, Action<long, string, string?> record)
+    {
+        Update = update;
+        this.record = record;
+    }
+
+    /// <summary>The number of the update just applied, from 1.</summary>
+    public long Update { get; }
+
+    /// <summary>Adds an event (e.g. an embedding reset) after this update to the run's history and log.</summary>
+    public void RecordEvent(string kind, string? detail = null) => record(Update, kind, detail);
 }

@@ -40,9 +40,9 @@ public sealed class NumericalFaultTests
         TestContext.WriteLine(e.Message);
         StringAssert.Contains(e.Message, $"diverged at update {e.Step}:");
         Assert.IsGreaterThan(1L, e.Step, "the first update is finite; the blow-up comes after");
-        string checkpoint = Path.Combine(dir.Path, TrainingLoop<object>.CheckpointFile);
+        string checkpoint = Path.Combine(dir.Path, TrainingLoop.CheckpointFile);
         StringAssert.Contains(e.Message, $"The last good checkpoint is kept at {checkpoint}");
-        var meta = TrainingLoop<object>.ReadCheckpointMetadata(checkpoint);
+        var meta = TrainingLoop.ReadCheckpointMetadata(checkpoint);
         StringAssert.Contains(meta["mlnf.loop"], $"\"Step\":{e.Step - 1},");
         var weights = SafeTensors.Read(File.ReadAllBytes(checkpoint), out _);
         foreach (var (name, t) in weights) Assert.IsTrue(t.isfinite().all().item<bool>(), $"the kept checkpoint has a non-finite {name}");

@@ -88,7 +88,7 @@ public sealed class TrainingLoopTests
                 { Progress = new SyncProgress<TrainingProgress>(p => { if (++steps == 13) cts.Cancel(); }) };
                 Assert.ThrowsExactly<OperationCanceledException>(() => loop.Run(e => ToyEpochs(e), (b, c) => ToyMlmStep(model, b, c), cts.Token));
             }
-            Assert.IsTrue(File.Exists(Path.Combine(dir, TrainingLoop<long[][]>.CheckpointFile)), "cancellation wrote no checkpoint");
+            Assert.IsTrue(File.Exists(Path.Combine(dir, TrainingLoop.CheckpointFile)), "cancellation wrote no checkpoint");
             // 13 updates run before cancellation is seen; 30 = 2 epochs of 12 + 6, so resume crosses an epoch boundary.
             Train(30, dir, resume: true, inspect: m => resumed = m.NamedTensors().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()));
             foreach (var (name, t) in uninterrupted!)
@@ -115,7 +115,7 @@ public sealed class TrainingLoopTests
                 Assert.AreEqual(13, ex.Step);
                 StringAssert.Contains(ex.Message, "update 13");
                 StringAssert.Contains(ex.Message, "checkpoint");
-                var meta = TrainingLoop<long[][]>.ReadCheckpointMetadata(Path.Combine(dir, TrainingLoop<long[][]>.CheckpointFile));
+                var meta = TrainingLoop.ReadCheckpointMetadata(Path.Combine(dir, TrainingLoop.CheckpointFile));
                 StringAssert.Contains(meta["mlnf.loop"], "\"Step\":10,");
                 foreach (var (_, p) in model.named_parameters())
                     Assert.IsTrue(p.isfinite().all().item<bool>(), "a non-finite update was applied");
@@ -134,7 +134,7 @@ public sealed class TrainingLoopTests
             var seen = new List<(long Step, double Norm)>();
             var loop = new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions { MaxSteps = 6, Seed = 1, ValidationInterval = 2 })
             {
-                AfterUpdate = n => { if (n % 2 == 0) model.TokenEmbeddings.zero_(); },
+                AfterUpdate = u => { if (u.Update % 2 == 0) model.TokenEmbeddings.zero_(); },
                 Validate = n => { double norm = model.TokenEmbeddings.abs().sum().item<float>(); seen.Add((n, norm)); return new Dictionary<string, double> { ["loss"] = norm }; },
             };
             loop.Run(e => ToyEpochs(e), (b, c) => ToyMlmStep(model, b, c));
