@@ -19,9 +19,10 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length < 2 || args[0] != "child") return 0;
-        // GetTypes resolves every test type's base types and interfaces: a non-generic test type deriving from or
-        // implementing a library type would load MLNetForgetting here, before a child loads a model zip by name.
-        var actions = typeof(Program).Assembly.GetTypes()
+        // Resolving a type resolves its base types and interfaces: a test type deriving from or implementing a library
+        // type would load MLNetForgetting here, before a child loads a model zip by name. So only public types are
+        // scanned ([ChildAction] methods live on public test classes); private helpers may derive from library types.
+        var actions = typeof(Program).Assembly.GetExportedTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Select(m => (Method: m, Attr: m.GetCustomAttribute<ChildActionAttribute>()))
             .Where(x => x.Attr is not null)
