@@ -1,4 +1,4 @@
-// Lists the public types of a built assembly, per namespace, with a total (issue 19).
+// Lists the public types of a built assembly, per namespace, with a total.
 // Reads the ECMA-335 metadata with System.Reflection.Metadata, so nothing is loaded or run and the
 // assembly's dependencies (TorchSharp, ML.NET) need not resolve. A nested type counts as public only
 // when it and every type around it are public (what a user can name).
