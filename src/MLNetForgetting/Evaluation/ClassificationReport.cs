@@ -5,7 +5,7 @@ using Microsoft.Data.Analysis;
 namespace MLNetForgetting.Evaluation;
 
 /// <summary>Accuracy, macro-F1 and the confusion matrix of one evaluation set (one language).</summary>
-internal sealed class LanguageResult
+public sealed class LanguageResult
 {
     internal LanguageResult(string language, IReadOnlyList<string> labelNames, long[,] confusion)
     {
@@ -42,7 +42,7 @@ internal sealed class LanguageResult
 /// Per-language classification results (XNLI zero-shot evaluation): accuracy, macro-F1 and a
 /// confusion matrix per language, as a <see cref="DataFrame"/> with one row per language, Markdown or CSV.
 /// </summary>
-internal sealed class ClassificationReport
+public sealed class ClassificationReport
 {
     private readonly List<LanguageResult> results = new();
 

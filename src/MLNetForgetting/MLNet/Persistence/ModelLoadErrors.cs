@@ -19,7 +19,7 @@ namespace MLNetForgetting.MLNet.Persistence;
 /// <see cref="LoadChecked(ModelOperationsCatalog, string, out DataViewSchema)"/> is <c>Model.Load</c> that
 /// rethrows our exception itself, and turns the truncated-zip case into a <see cref="ModelFormatException"/> naming the file.
 /// </summary>
-internal static class ModelLoadErrors
+public static class ModelLoadErrors
 {
     /// <summary>The first <see cref="ModelFormatException"/> in <paramref name="error"/>'s inner-exception chain, or null.</summary>
     public static ModelFormatException? Find(Exception? error)
