@@ -96,7 +96,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>Reads labelled rows for <paramref name="model"/>: XNLI-style pairs, or few-shot single sentences; labels must be the model's.</summary>
-    public static List<FewShotExample> LoadRows(string path, string option, Classifier model, int? maxExamples = null)
+    internal static List<FewShotExample> LoadRows(string path, string option, Classifier model, int? maxExamples = null)
     {
         if (model.Sentences == 2)
         {
@@ -111,7 +111,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>Scores <paramref name="rows"/> through ML.NET (Transform, then the score column) and adds them to <paramref name="report"/> as <paramref name="language"/>.</summary>
-    public static LanguageResult Score(MLContext ml, Classifier model, IReadOnlyList<FewShotExample> rows, string language, ClassificationReport report)
+    internal static LanguageResult Score(MLContext ml, Classifier model, IReadOnlyList<FewShotExample> rows, string language, ClassificationReport report)
     {
         IDataView data = PairData.ToDataView(ml, rows, model.LabelNames);
         // The tool's classifiers read Sentence1/Sentence2; a model trained through the API may use other names.

@@ -20,7 +20,7 @@ public static class FinetuneCommand
     /// <param name="ModelPath">Where the classifier zip goes.</param>
     /// <param name="DeleteCheckpointOnSuccess">True for the default scratch checkpoint folder.</param>
     /// <param name="StopAfterSteps">Hidden test hook: cancel after this many updates.</param>
-    public sealed record Job(string Title, LabelledPairs Train, LabelledPairs? Validation, SentencePairClassificationTrainer.Options Options, string ModelPath,
+    internal sealed record Job(string Title, LabelledPairs Train, LabelledPairs? Validation, SentencePairClassificationTrainer.Options Options, string ModelPath,
         bool DeleteCheckpointOnSuccess = false, long StopAfterSteps = 0);
 
     /// <summary>Builds the command.</summary>
@@ -95,7 +95,7 @@ public static class FinetuneCommand
     }
 
     /// <summary>Fits, saves the zip atomically and returns the classifier.</summary>
-    public static SentencePairClassifierTransformer Execute(CliContext context, MLContext ml, Job job)
+    internal static SentencePairClassifierTransformer Execute(CliContext context, MLContext ml, Job job)
     {
         using var run = new TrainingRun(context, job.StopAfterSteps);
         var options = job.Options;

@@ -23,7 +23,7 @@ public static class ListCommand
     /// <param name="ModelPath">Where the zip goes.</param>
     /// <param name="StopAfterSteps">Hidden test hook: cancel after this many updates.</param>
     /// <param name="DeleteCheckpointOnSuccess">Remove the checkpoint folder (a scratch folder beside the output) after the zip is written.</param>
-    public sealed record Job(string Title, IReadOnlyList<FewShotExample> Labelled, IReadOnlyList<FewShotExample> Unlabelled, IReadOnlyList<string> LabelNames,
+    internal sealed record Job(string Title, IReadOnlyList<FewShotExample> Labelled, IReadOnlyList<FewShotExample> Unlabelled, IReadOnlyList<string> LabelNames,
         PromptAdapterSelfTrainer.Options Options, string ModelPath, long StopAfterSteps = 0, bool DeleteCheckpointOnSuccess = false);
 
     /// <summary>Builds the command.</summary>
@@ -103,7 +103,7 @@ public static class ListCommand
     }
 
     /// <summary>Fits (resuming from the checkpoints when asked) and saves the zip atomically.</summary>
-    public static PromptAdapterTransformer Execute(CliContext context, MLContext ml, Job job)
+    internal static PromptAdapterTransformer Execute(CliContext context, MLContext ml, Job job)
     {
         using var run = new TrainingRun(context, job.StopAfterSteps);
         var options = job.Options;

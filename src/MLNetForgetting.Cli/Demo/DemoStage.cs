@@ -101,7 +101,7 @@ public sealed class DemoContext(CliContext cli, MLContext ml, string outputDirec
     public List<ReportTable> Tables { get; } = new();
 
     /// <summary>Evaluation per run, one row per language.</summary>
-    public Dictionary<string, MLNetForgetting.Evaluation.ClassificationReport> Reports { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, MLNetForgetting.Evaluation.ClassificationReport> Reports { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The artifact <paramref name="name"/>, or an error naming the stage that should have made it.</summary>
     public string Require(string name) =>

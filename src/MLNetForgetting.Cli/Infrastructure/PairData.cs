@@ -16,7 +16,7 @@ public static class PairData
     public const string Sentence1 = "Sentence1", Sentence2 = "Sentence2", Label = "Label", Score = "Score";
 
     /// <summary>Reads an XNLI/MNLI TSV; a wrong layout or an unknown label is a bad argument naming the file and line.</summary>
-    public static LabelledPairs LoadPairs(string? path, string option, IReadOnlyList<string>? labelNames = null, int? maxExamples = null)
+    internal static LabelledPairs LoadPairs(string? path, string option, IReadOnlyList<string>? labelNames = null, int? maxExamples = null)
     {
         string file = PathChecks.InputFile(path, option);
         try
@@ -30,7 +30,7 @@ public static class PairData
     }
 
     /// <summary>Reads a few-shot TSV (header with text / text_a, text_b, label); bad layouts are bad arguments.</summary>
-    public static List<FewShotExample> LoadFewShot(string? path, string option, int sentences, bool labelled)
+    internal static List<FewShotExample> LoadFewShot(string? path, string option, int sentences, bool labelled)
     {
         string file = PathChecks.InputFile(path, option);
         List<FewShotExample> rows;
@@ -51,11 +51,11 @@ public static class PairData
     }
 
     /// <summary>Sentence pairs as a view: Sentence1, Sentence2, Label (key over <see cref="LabelledPairs.LabelNames"/>).</summary>
-    public static IDataView ToDataView(MLContext ml, LabelledPairs pairs) =>
+    internal static IDataView ToDataView(MLContext ml, LabelledPairs pairs) =>
         ToDataView(ml, pairs.Examples.Select(e => new FewShotExample([e.Premise, e.Hypothesis], pairs.LabelNames[e.Label])), pairs.LabelNames);
 
     /// <summary>Rows as a view: Sentence1, Sentence2 (empty for single sentences), Label (key over <paramref name="labelNames"/>; unlabelled rows get a missing key).</summary>
-    public static IDataView ToDataView(MLContext ml, IEnumerable<FewShotExample> rows, IReadOnlyList<string> labelNames)
+    internal static IDataView ToDataView(MLContext ml, IEnumerable<FewShotExample> rows, IReadOnlyList<string> labelNames)
     {
         var view = ml.Data.LoadFromEnumerable(rows.Select(r => new PairRow
         {

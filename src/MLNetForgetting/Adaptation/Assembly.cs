@@ -10,7 +10,7 @@ namespace MLNetForgetting.Adaptation;
 /// Stage 4 of the cross-lingual pipeline (docs/methods.md §2): splice the relearned token embeddings
 /// into the task-adapted model.
 /// </summary>
-public static class ModelAssembly
+internal static class ModelAssembly
 {
     /// <summary>
     /// A NEW model: positional embeddings, embedding LayerNorm, body, MLM head dense/LayerNorm and

@@ -111,7 +111,7 @@ public enum RelearnedOutputBias
 /// <see cref="TrainingHistory.Validations"/>.
 /// </summary>
 /// <see cref="BestStep"/> is the update whose weights were kept when <see cref="RelearningSettings.KeepBestCheckpoint"/> is set.
-public sealed record RelearningResult(TrainingHistory History, long TotalSteps, CorpusStats Corpus, long ResumedFromStep, long? BestStep = null);
+internal sealed record RelearningResult(TrainingHistory History, long TotalSteps, CorpusStats Corpus, long ResumedFromStep, long? BestStep = null);
 
 /// <summary>
 /// Language adaptation by relearning token embeddings ([AF], docs/methods.md §2 stage 2, following [ART]): a new E
@@ -120,7 +120,7 @@ public sealed record RelearningResult(TrainingHistory History, long TotalSteps, 
 /// bias with <see cref="RelearnedOutputBias.ZeroTrained"/>), warm-up and linear decay, no
 /// resets, no clipping, dropout on.
 /// </summary>
-public static class EmbeddingRelearning
+internal static class EmbeddingRelearning
 {
     public const string EmbeddingGroup = "embeddings";
     public const string OutputBiasGroup = "output-bias";

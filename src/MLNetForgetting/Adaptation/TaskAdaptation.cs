@@ -68,13 +68,13 @@ public sealed record TaskAdaptationSettings
 }
 
 /// <summary>The outcome of task adaptation; validation metrics ("accuracy", and "loss" = 1 − accuracy) are in the history.</summary>
-public sealed record TaskAdaptationResult(TrainingHistory History, long TotalSteps, long TruncatedPairs, long ResumedFromStep, long? BestStep);
+internal sealed record TaskAdaptationResult(TrainingHistory History, long TotalSteps, long TruncatedPairs, long ResumedFromStep, long? BestStep);
 
 /// <summary>
 /// Sentence-pair classification fine-tuning ([AF], docs/methods.md §2 stage 3, fairseq's RoBERTa head on &lt;s&gt;)
 /// and batched inference.
 /// </summary>
-public static class TaskAdaptation
+internal static class TaskAdaptation
 {
     public const string BodyGroup = "body";
     public const string EmbeddingGroup = "embeddings";

@@ -16,7 +16,7 @@ namespace MLNetForgetting.Evaluation;
 /// (punctuation, spaces, accented or non-Latin letters) is left as it is. The order of the mapping:
 /// 'a'..'z' ↔ U+13A0..U+13B9, 'A'..'Z' ↔ U+13BA..U+13D3, '0'..'9' ↔ U+13D4..U+13DD.
 /// </remarks>
-public static class CipherEnglish
+internal static class CipherEnglish
 {
     /// <summary>The first code point of the cipher alphabet (CHEROKEE LETTER A).</summary>
     public const char First = '\u13A0';

@@ -5,7 +5,7 @@ namespace MLNetForgetting.Evaluation;
 /// <see cref="LabelNames"/>. <see cref="Source"/> names where they came from (a file path, a
 /// language) for error messages and reports.
 /// </summary>
-public sealed record LabelledPairs(string Source, IReadOnlyList<string> LabelNames, IReadOnlyList<(string Premise, string Hypothesis, int Label)> Examples)
+internal sealed record LabelledPairs(string Source, IReadOnlyList<string> LabelNames, IReadOnlyList<(string Premise, string Hypothesis, int Label)> Examples)
 {
     /// <summary>
     /// Maps string labels to indices of <paramref name="labelNames"/> (ordinal, case-insensitive).
@@ -46,7 +46,7 @@ public sealed record LabelledPairs(string Source, IReadOnlyList<string> LabelNam
 /// and line. A file with no example is an error.</item>
 /// </list>
 /// </summary>
-public static class XnliTsv
+internal static class XnliTsv
 {
     /// <summary>The XNLI/MNLI label set, in this order (0 = entailment, 1 = neutral, 2 = contradiction).</summary>
     public static IReadOnlyList<string> NliLabelNames { get; } = ["entailment", "neutral", "contradiction"];

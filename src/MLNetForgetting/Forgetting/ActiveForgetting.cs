@@ -77,7 +77,7 @@ public sealed record PretrainingSettings
 }
 
 /// <summary>The outcome of a pretraining run.</summary>
-public sealed record PretrainingResult(TrainingHistory History, CorpusStats Corpus, long ResumedFromStep, long? BestStep);
+internal sealed record PretrainingResult(TrainingHistory History, CorpusStats Corpus, long ResumedFromStep, long? BestStep);
 
 /// <summary>
 /// Masked-LM pretraining with active forgetting: every K updates the token embeddings E (and with
@@ -86,7 +86,7 @@ public sealed record PretrainingResult(TrainingHistory History, CorpusStats Corp
 /// own learning rate whose warm-up and decay replay every episode; the body follows one global
 /// schedule. Positions, LayerNorms and the body are never reset; there is no reset after the last update.
 /// </summary>
-public static class ActiveForgetting
+internal static class ActiveForgetting
 {
     public const string BodyGroup = "body";
     public const string EmbeddingGroup = "embeddings";

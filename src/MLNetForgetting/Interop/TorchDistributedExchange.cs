@@ -16,7 +16,7 @@ namespace MLNetForgetting.Interop;
 /// tokenizer of its own, so both engines see the same ids), and a replay of the .NET trainer on batches that are
 /// already masked (the RNGs of the two maskers differ, so the equivalence check passes the batches instead).
 /// </summary>
-public static class TorchDistributedExchange
+internal static class TorchDistributedExchange
 {
     /// <summary>First line of a token-id corpus; a JSON object with the ids the masker needs follows it.</summary>
     public const string IdsMagic = "#mlnf-ids ";

@@ -9,7 +9,7 @@ namespace MLNetForgetting.MLNet;
 /// Arrays have <see cref="Capacity"/> elements; rows 0..<see cref="Count"/>-1 are valid. For output
 /// batches the vector rows are pre-allocated with the column's size and reused between batches.
 /// </summary>
-public sealed class ColumnBatch
+internal sealed class ColumnBatch
 {
     private readonly Array[] _columns;
 

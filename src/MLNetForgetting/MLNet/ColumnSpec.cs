@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 namespace MLNetForgetting.MLNet;
 
 /// <summary>The .NET shape a column takes in a <see cref="ColumnBatch"/>.</summary>
-public enum ColumnKind
+internal enum ColumnKind
 {
     /// <summary>ML.NET <c>String</c> (text); batch arrays hold <see cref="string"/>.</summary>
     Text,
@@ -21,7 +21,7 @@ public enum ColumnKind
 /// messages, e.g. "sentence", "features"), and its kind. Inputs may leave the vector size open (0);
 /// outputs must give it, and key outputs carry their value names (KeyValues annotation).
 /// </summary>
-public sealed class ColumnSpec
+internal sealed class ColumnSpec
 {
     private ColumnSpec(string name, string role, ColumnKind kind, int size, IReadOnlyList<string>? keyNames)
     {

@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 namespace MLNetForgetting.MLNet;
 
 /// <summary>Streams one text column of an <see cref="IDataView"/> through a cursor: the corpus never has to fit in memory.</summary>
-public static class DataViewText
+internal static class DataViewText
 {
     /// <summary>The values of <paramref name="column"/>, read lazily; a new enumeration opens a new cursor.</summary>
     public static IEnumerable<string?> Read(IDataView data, string column)

@@ -9,7 +9,7 @@ namespace MLNetForgetting.MLNet;
 /// column 'X' (role: sentence): expected String, got Single"). Like ML.NET's
 /// <c>ExceptSchemaMismatch</c>, they throw <see cref="ArgumentOutOfRangeException"/>.
 /// </summary>
-public static class SchemaChecks
+internal static class SchemaChecks
 {
     /// <summary>Finds <paramref name="columnName"/> in <paramref name="schema"/> and checks its type with <paramref name="accepts"/>.</summary>
     public static DataViewSchema.Column Require(DataViewSchema schema, string columnName, string role, string expectedTypeDescription,

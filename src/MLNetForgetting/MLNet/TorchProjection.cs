@@ -29,7 +29,7 @@ namespace MLNetForgetting.MLNet;
 /// <see cref="Options.Seed"/> overrides it. The seed drives both the weight initialisation and
 /// the minibatch sampling.
 /// </remarks>
-public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjectionTransformer>
+internal sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjectionTransformer>
 {
     /// <summary>Settings of <see cref="TorchProjectionEstimator"/>.</summary>
     public sealed class Options
@@ -74,13 +74,13 @@ public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjection
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.SingleVector(_options.InputColumnName, "features", 0) };
+    private protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.SingleVector(_options.InputColumnName, "features", 0) };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "projection", _options.OutputSize) };
+    private protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "projection", _options.OutputSize) };
 
     /// <inheritdoc/>
-    protected override TorchProjectionTransformer FitCore(IDataView input)
+    private protected override TorchProjectionTransformer FitCore(IDataView input)
     {
         var column = input.Schema[_options.InputColumnName];
         int inputSize = column.Type is VectorDataViewType { Size: > 0 } v ? v.Size
@@ -159,7 +159,7 @@ public sealed class TorchProjectionEstimator : TorchRowEstimator<TorchProjection
 /// inside ML.NET model zips as <c>weights.safetensors</c> (<c>encoder.weight</c> [out, in],
 /// <c>encoder.bias</c> [out]) and <c>config.json</c>.
 /// </summary>
-public sealed class TorchProjectionTransformer : TorchRowTransformer
+internal sealed class TorchProjectionTransformer : TorchRowTransformer
 {
     internal const string LoaderSignature = "MlnfTorchProjection";
     internal const string Component = "MLNetForgetting.TorchProjection";
@@ -215,22 +215,22 @@ public sealed class TorchProjectionTransformer : TorchRowTransformer
     public int OutputSize => _config.OutputSize;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
+    internal override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
+    internal override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
 
     /// <inheritdoc/>
-    protected override string ComponentName => Component;
+    private protected override string ComponentName => Component;
 
     /// <inheritdoc/>
-    protected override int FormatVersion => CurrentFormatVersion;
+    private protected override int FormatVersion => CurrentFormatVersion;
 
     /// <inheritdoc/>
-    protected override VersionInfo GetVersionInfo() => VersionInfo;
+    private protected override VersionInfo GetVersionInfo() => VersionInfo;
 
     /// <inheritdoc/>
-    protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
+    private protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
     {
         int n = inputs.Count, d = _config.InputSize, k = _config.OutputSize;
         var flat = new float[n * d];
@@ -245,7 +245,7 @@ public sealed class TorchProjectionTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => new Dictionary<string, byte[]>
+    private protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => new Dictionary<string, byte[]>
     {
         [WeightsEntry] = SafeTensors.ToBytes(new Dictionary<string, Tensor> { ["encoder.weight"] = _weight, ["encoder.bias"] = _bias }),
         [ConfigEntry] = JsonSerializer.SerializeToUtf8Bytes(_config, JsonOptions),

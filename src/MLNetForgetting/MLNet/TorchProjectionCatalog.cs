@@ -5,7 +5,7 @@ using MLNetForgetting.MLNet;
 namespace Microsoft.ML;
 
 /// <summary><c>mlContext.Transforms.TorchProjection(...)</c>.</summary>
-public static class TorchProjectionCatalog
+internal static class TorchProjectionCatalog
 {
     /// <summary>
     /// A learned tanh projection of a known-size float vector column to <paramref name="outputSize"/> floats

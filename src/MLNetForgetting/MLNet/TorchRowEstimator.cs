@@ -12,23 +12,23 @@ public abstract class TorchRowEstimator<TTransformer> : IEstimator<TTransformer>
     where TTransformer : TorchRowTransformer
 {
     /// <summary>Registers a host named <paramref name="registrationName"/>; its <c>Rand</c> is seeded from the MLContext seed.</summary>
-    protected TorchRowEstimator(IHostEnvironment env, string registrationName)
+    private protected TorchRowEstimator(IHostEnvironment env, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);
         Host = env.Register(LogSources.Prefix + registrationName);
     }
 
     /// <summary>The ML.NET host (logging channels, seeded random).</summary>
-    protected IHost Host { get; }
+    private protected IHost Host { get; }
 
     /// <summary>Input columns the fitted transformer will read (what training reads may be more, e.g. a label).</summary>
-    protected abstract IReadOnlyList<ColumnSpec> InputColumns { get; }
+    private protected abstract IReadOnlyList<ColumnSpec> InputColumns { get; }
 
     /// <summary>Columns the fitted transformer will add.</summary>
-    protected abstract IReadOnlyList<ColumnSpec> OutputColumns { get; }
+    private protected abstract IReadOnlyList<ColumnSpec> OutputColumns { get; }
 
     /// <summary>Columns <see cref="Fit"/> needs in addition to <see cref="InputColumns"/> (e.g. a label). Default none.</summary>
-    protected virtual IReadOnlyList<ColumnSpec> TrainingOnlyColumns => Array.Empty<ColumnSpec>();
+    private protected virtual IReadOnlyList<ColumnSpec> TrainingOnlyColumns => Array.Empty<ColumnSpec>();
 
     /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -51,5 +51,5 @@ public abstract class TorchRowEstimator<TTransformer> : IEstimator<TTransformer>
     }
 
     /// <summary>Trains on <paramref name="input"/>, whose schema has been checked.</summary>
-    protected abstract TTransformer FitCore(IDataView input);
+    private protected abstract TTransformer FitCore(IDataView input);
 }

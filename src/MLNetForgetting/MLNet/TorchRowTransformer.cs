@@ -36,20 +36,20 @@ public abstract class TorchRowTransformer : ITransformer
     private int _batchSize = 32;
 
     /// <summary>Registers a host named <paramref name="registrationName"/> with <paramref name="env"/>.</summary>
-    protected TorchRowTransformer(IHostEnvironment env, string registrationName)
+    private protected TorchRowTransformer(IHostEnvironment env, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);
         Host = env.Register(LogSources.Prefix + registrationName);
     }
 
     /// <summary>The ML.NET host (channels for logging, exception context, seeded random).</summary>
-    protected IHost Host { get; }
+    private protected IHost Host { get; }
 
     /// <summary>Rows per <see cref="ComputeBatch"/> call in <see cref="Transform"/> (the prediction engine uses 1).</summary>
     public int BatchSize
     {
         get => _batchSize;
-        protected set => _batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "Batch size must be ≥ 1.");
+        private protected set => _batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "Batch size must be ≥ 1.");
     }
 
     /// <summary>
@@ -60,33 +60,33 @@ public abstract class TorchRowTransformer : ITransformer
     public Runtime.MatmulPrecision InferencePrecision { get; set; }
 
     /// <summary>The input columns the component reads, with their roles.</summary>
-    public abstract IReadOnlyList<ColumnSpec> InputColumns { get; }
+    internal abstract IReadOnlyList<ColumnSpec> InputColumns { get; }
 
     /// <summary>The columns the component adds (an existing column of the same name is hidden).</summary>
-    public abstract IReadOnlyList<ColumnSpec> OutputColumns { get; }
+    internal abstract IReadOnlyList<ColumnSpec> OutputColumns { get; }
 
     /// <summary>
     /// Computes <paramref name="outputs"/> rows 0..Count-1 from <paramref name="inputs"/>. Called inside a
     /// dispose scope and <c>no_grad</c>, under the compute lock unless <see cref="AllowConcurrentCompute"/>.
     /// Output vector rows are pre-allocated with the column's size: write into them.
     /// </summary>
-    protected abstract void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs);
+    private protected abstract void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs);
 
     /// <summary>True lets several threads run <see cref="ComputeBatch"/> at once. Default false (serialised).</summary>
-    protected virtual bool AllowConcurrentCompute => false;
+    private protected virtual bool AllowConcurrentCompute => false;
 
     /// <summary>Stable component name written into the archive manifest and used in load errors.</summary>
-    protected abstract string ComponentName { get; }
+    private protected abstract string ComponentName { get; }
 
     /// <summary>The archive format version this build writes (and the highest it reads).</summary>
-    protected abstract int FormatVersion { get; }
+    private protected abstract int FormatVersion { get; }
 
     /// <summary>
     /// ML.NET's header for our components: an 8-character model signature, a loader signature of at most
     /// 24 characters, and our assembly as the loader. The header version stays 1.1 for good; our own
     /// format evolves through <see cref="FormatVersion"/> in the archive manifest.
     /// </summary>
-    protected static VersionInfo ComponentVersionInfo(string modelSignature, string loaderSignature) => new(
+    private protected static VersionInfo ComponentVersionInfo(string modelSignature, string loaderSignature) => new(
         modelSignature: modelSignature,
         verWrittenCur: 0x00010001,
         verReadableCur: 0x00010001,
@@ -95,10 +95,10 @@ public abstract class TorchRowTransformer : ITransformer
         loaderAssemblyName: typeof(TorchRowTransformer).Assembly.FullName);
 
     /// <summary>ML.NET's model header version info (8-char model signature, loader signature ≤ 24 chars).</summary>
-    protected abstract VersionInfo GetVersionInfo();
+    private protected abstract VersionInfo GetVersionInfo();
 
     /// <summary>The entries to save (weights as safetensors, config as JSON, vocabulary files…).</summary>
-    protected abstract IReadOnlyDictionary<string, byte[]> GetArchiveEntries();
+    private protected abstract IReadOnlyDictionary<string, byte[]> GetArchiveEntries();
 
     /// <summary>Always true: every output depends on its own row only.</summary>
     public bool IsRowToRowMapper => true;
@@ -143,7 +143,7 @@ public abstract class TorchRowTransformer : ITransformer
     /// For a derived class's <c>static Create(IHostEnvironment, ModelLoadContext)</c>: checks ML.NET's
     /// header, then reads and validates the archive (see <see cref="ComponentArchive.Load"/>).
     /// </summary>
-    protected static IReadOnlyDictionary<string, byte[]> LoadArchive(ModelLoadContext ctx, VersionInfo versionInfo,
+    private protected static IReadOnlyDictionary<string, byte[]> LoadArchive(ModelLoadContext ctx, VersionInfo versionInfo,
         string componentName, int readableFormatVersion, params string[] requiredEntries)
     {
         ArgumentNullException.ThrowIfNull(ctx);

@@ -11,7 +11,7 @@ namespace MLNetForgetting.Modeling;
 /// parameters, optimizer state, layer norms, softmax and losses stay float32. Pays on CPUs with
 /// AVX-512 BF16 (oneDNN's bf16 kernels); elsewhere bf16 products are emulated and slower.
 /// </summary>
-public static class Autocast
+internal static class Autocast
 {
     [ThreadStatic] private static ScalarType? current;
 

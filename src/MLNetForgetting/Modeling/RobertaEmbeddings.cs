@@ -14,7 +14,7 @@ namespace MLNetForgetting.Modeling;
 /// relearning replaces), learned positions, a token-type table (one row for RoBERTa, kept for checkpoint
 /// compatibility; two for BERT), LayerNorm and dropout.
 /// </summary>
-public sealed class RobertaEmbeddings : Module<Tensor, Tensor>
+internal sealed class RobertaEmbeddings : Module<Tensor, Tensor>
 {
     private Embedding word_embeddings;
     private readonly Embedding position_embeddings;

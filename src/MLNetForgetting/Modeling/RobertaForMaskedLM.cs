@@ -37,9 +37,9 @@ public sealed class RobertaForMaskedLM : Module<Tensor, Tensor, Tensor>
     /// <summary>The architecture; <see cref="RobertaConfig.VocabSize"/> and <see cref="RobertaConfig.NumLabels"/> follow replacements.</summary>
     public RobertaConfig Config { get; private set; }
 
-    public RobertaModel Roberta => roberta;
-    public RobertaLMHead LMHead => lm_head;
-    public RobertaClassificationHead? Classifier => classifier;
+    internal RobertaModel Roberta => roberta;
+    internal RobertaLMHead LMHead => lm_head;
+    internal RobertaClassificationHead? Classifier => classifier;
 
     /// <summary>E, shape (V, d); the MLM decoder uses this very tensor.</summary>
     public Parameter TokenEmbeddings => roberta.Embeddings.TokenEmbeddings.weight!;

@@ -8,7 +8,7 @@ namespace MLNetForgetting.Modeling;
 #pragma warning disable IDE1006 // Hugging Face RoBERTa names: query, key, value, dense, LayerNorm, ...
 
 /// <summary>Multi-head self-attention through the fused scaled-dot-product kernel.</summary>
-public sealed class RobertaSelfAttention : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaSelfAttention : Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear query, key, value;
     private readonly int heads;
@@ -76,7 +76,7 @@ public sealed class RobertaSelfAttention : Module<Tensor, Tensor, Tensor>
 /// (<c>attention.output</c>) and after the feed-forward layer (<c>output</c>). The optional adapter
 /// slot is where bottleneck adapters (LiST, docs/methods.md §3.2) are injected without changing the base model.
 /// </summary>
-public sealed class RobertaResidualOutput : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaResidualOutput : Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -114,7 +114,7 @@ public sealed class RobertaResidualOutput : Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>Self-attention plus its output block (<c>attention.self</c>, <c>attention.output</c>).</summary>
-public sealed class RobertaAttention : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaAttention : Module<Tensor, Tensor, Tensor>
 {
     private readonly RobertaSelfAttention self;
     private readonly RobertaResidualOutput output;
@@ -136,7 +136,7 @@ public sealed class RobertaAttention : Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>The feed-forward expansion (<c>intermediate.dense</c> + GELU).</summary>
-public sealed class RobertaIntermediate : Module<Tensor, Tensor>
+internal sealed class RobertaIntermediate : Module<Tensor, Tensor>
 {
     private readonly Linear dense;
 
@@ -154,7 +154,7 @@ public sealed class RobertaIntermediate : Module<Tensor, Tensor>
 }
 
 /// <summary>One post-LN transformer layer.</summary>
-public sealed class RobertaLayer : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaLayer : Module<Tensor, Tensor, Tensor>
 {
     private readonly RobertaAttention attention;
     private readonly RobertaIntermediate intermediate;

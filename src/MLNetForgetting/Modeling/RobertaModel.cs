@@ -8,7 +8,7 @@ namespace MLNetForgetting.Modeling;
 #pragma warning disable IDE1006 // Hugging Face RoBERTa names
 
 /// <summary>The stack of transformer layers (<c>encoder.layer.{i}</c>).</summary>
-public sealed class RobertaEncoder : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaEncoder : Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<RobertaLayer> layer;
 
@@ -34,7 +34,7 @@ public sealed class RobertaEncoder : Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>Embeddings plus encoder: maps token ids to contextual hidden states (<c>roberta.*</c>).</summary>
-public sealed class RobertaModel : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaModel : Module<Tensor, Tensor, Tensor>
 {
     private readonly RobertaEmbeddings embeddings;
     private readonly RobertaEncoder encoder;
@@ -65,7 +65,7 @@ public sealed class RobertaModel : Module<Tensor, Tensor, Tensor>
 /// weight is not a parameter of the head: it is E itself, passed in at forward time, so the tie can
 /// never break when E is reset in place or replaced, and the optimizer sees E once.
 /// </summary>
-public sealed class RobertaLMHead : Module<Tensor, Tensor, Tensor>
+internal sealed class RobertaLMHead : Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm layer_norm;
@@ -108,7 +108,7 @@ public sealed class RobertaLMHead : Module<Tensor, Tensor, Tensor>
 /// fairseq/HF RoBERTa classification head on the &lt;s&gt; token: dropout → dense → tanh → dropout →
 /// out_proj (<c>classifier.dense</c>, <c>classifier.out_proj</c>), docs/methods.md §2 stage 3.
 /// </summary>
-public sealed class RobertaClassificationHead : Module<Tensor, Tensor>
+internal sealed class RobertaClassificationHead : Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly Linear out_proj;

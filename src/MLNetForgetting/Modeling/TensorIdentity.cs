@@ -7,7 +7,7 @@ namespace MLNetForgetting.Modeling;
 /// so "same tensor" means same storage address plus offset: what tying, in-place resets and the
 /// optimizer's one-registration rule are about.
 /// </summary>
-public static class TensorIdentity
+internal static class TensorIdentity
 {
     public static (IntPtr Storage, long Offset) Of(Tensor t)
     {

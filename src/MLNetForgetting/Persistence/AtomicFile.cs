@@ -7,7 +7,7 @@ namespace MLNetForgetting.Persistence;
 /// runs no cleanup and can leave its temporary file behind; the next write to the same target
 /// removes such leftovers (<see cref="RemoveStaleTemporaries"/>).
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Test hook: when set, called after the temporary file is written and before the rename.</summary>
     internal static Action<string>? BeforeRename;

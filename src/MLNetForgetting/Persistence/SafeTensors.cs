@@ -11,7 +11,7 @@ namespace MLNetForgetting.Persistence;
 /// ML.NET zips, training checkpoints and adapter packs all use it, and Hugging Face / PyTorch read
 /// it directly. Keys are written in sorted order so equal state gives byte-identical files.
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     private static readonly Dictionary<ScalarType, string> DTypeNames = new()
     {

@@ -4,14 +4,14 @@ namespace MLNetForgetting.Prompts;
 /// <param name="Name">Task name (the folder name under <c>list/</c> for the built-ins).</param>
 /// <param name="Template">The cloze template.</param>
 /// <param name="Verbalizer">Label → label word.</param>
-public sealed record PromptTask(string Name, PromptTemplate Template, Verbalizer Verbalizer)
+internal sealed record PromptTask(string Name, PromptTemplate Template, Verbalizer Verbalizer)
 {
     /// <summary>1 for single-sentence tasks, 2 for sentence pairs.</summary>
     public int SentenceCount => Template.SentenceCount;
 }
 
 /// <summary>The six LiST tasks exactly as docs/methods.md §3.1 (LiST's <c>run.sh</c>).</summary>
-public static class LiSTTasks
+internal static class LiSTTasks
 {
     /// <summary>MNLI: &lt;s&gt; premise-minus-last-char ? &lt;mask&gt; , ␣hypothesis-lower-cased &lt;/s&gt;; max 256.</summary>
     public static PromptTask Mnli { get; } = new("MNLI", PromptTemplate.Parse("*cls**sent-_0*?*mask*,*+sentl_1**sep+*", 256),

@@ -8,7 +8,7 @@ namespace MLNetForgetting.Prompts;
 /// <param name="Ids">Token ids.</param>
 /// <param name="MaskPosition">Index of the single &lt;mask&gt; in <paramref name="Ids"/>.</param>
 /// <param name="Truncated">Whether sentence tokens were cut to fit the length limit.</param>
-public sealed record PromptEncoding(int[] Ids, int MaskPosition, bool Truncated);
+internal sealed record PromptEncoding(int[] Ids, int MaskPosition, bool Truncated);
 
 /// <summary>
 /// A cloze template in the LM-BFF syntax that LiST uses (docs/methods.md §3.1; see docs/prompts.md):
@@ -23,7 +23,7 @@ public sealed record PromptEncoding(int[] Ids, int MaskPosition, bool Truncated)
 /// </list>
 /// The template must contain exactly one <c>*mask*</c>.
 /// </summary>
-public sealed partial class PromptTemplate
+internal sealed partial class PromptTemplate
 {
     private enum PartKind { Bos, Mask, Sep, Sentence, Text }
 

@@ -17,7 +17,7 @@ public sealed class LabelWordException : ArgumentException
 /// <see cref="Labels"/>. Words are given without their leading space ("great"); the scored token is
 /// " great", which must be a single token of the tokenizer.
 /// </summary>
-public sealed class Verbalizer
+internal sealed class Verbalizer
 {
     private readonly Dictionary<string, int> index;
 

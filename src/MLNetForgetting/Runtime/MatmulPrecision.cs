@@ -15,7 +15,7 @@ public enum MatmulPrecision
 }
 
 /// <summary>What the CPU offers, read once from <c>/proc/cpuinfo</c> (Linux; false elsewhere).</summary>
-public static class CpuFeatures
+internal static class CpuFeatures
 {
     private static readonly Lazy<HashSet<string>> Flags = new(() =>
     {

@@ -11,7 +11,7 @@ namespace MLNetForgetting.Runtime;
 /// application or <see cref="Variable"/> names it, and <c>MLNF_MKL_VENDOR_SHIM=off</c> disables it.
 /// Must run before libtorch is loaded (the first torch call); <see cref="TorchRuntime"/> does that.
 /// </summary>
-public static class MklVendorShim
+internal static class MklVendorShim
 {
     /// <summary>Environment variable: a path to the shim, or <c>off</c>/<c>0</c> to skip it.</summary>
     public const string Variable = "MLNF_MKL_VENDOR_SHIM";

@@ -8,7 +8,7 @@ namespace MLNetForgetting.Runtime;
 /// <param name="InUse">Bytes in allocated non-mmapped chunks.</param>
 /// <param name="Free">Bytes in free non-mmapped chunks: kept by malloc, resident if touched before.</param>
 /// <param name="TopReleasable">Bytes at the top of the main heap that <c>malloc_trim</c> could give back.</param>
-public readonly record struct NativeHeapInfo(long Arena, long Mmapped, long InUse, long Free, long TopReleasable);
+internal readonly record struct NativeHeapInfo(long Arena, long Mmapped, long InUse, long Free, long TopReleasable);
 
 /// <summary>
 /// The C allocator under libtorch (glibc malloc on Linux). Tensor buffers come from malloc; freed
@@ -17,7 +17,7 @@ public readonly record struct NativeHeapInfo(long Arena, long Mmapped, long InUs
 /// gives free pages back (<see cref="Trim"/>). Everything is a no-op returning false/null where the C
 /// library is not glibc (macOS, Windows, musl).
 /// </summary>
-public static class NativeHeap
+internal static class NativeHeap
 {
     /// <summary>Environment variable that overrides <see cref="DefaultTrimInterval"/> (a whole number of updates; 0 turns trimming off).</summary>
     public const string TrimIntervalVariable = "MLNF_MALLOC_TRIM_INTERVAL";

@@ -3,7 +3,7 @@ using TorchSharp;
 namespace MLNetForgetting.Runtime;
 
 /// <summary>The one place that turns a <see cref="DeviceOption"/> into a torch device.</summary>
-public static class TorchDevices
+internal static class TorchDevices
 {
     /// <summary>
     /// Resolves <paramref name="option"/>. <see cref="DeviceOption.Cuda"/> without a usable CUDA runtime

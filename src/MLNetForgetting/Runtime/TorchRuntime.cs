@@ -7,7 +7,7 @@ namespace MLNetForgetting.Runtime;
 /// (<see cref="Environment.ProcessorCount"/>) unless the <c>MLNF_TORCH_THREADS</c> environment variable
 /// gives a positive number; loads the opt-in <see cref="MklVendorShim"/> first. Idempotent and thread-safe.
 /// </summary>
-public static class TorchRuntime
+internal static class TorchRuntime
 {
     /// <summary>Environment variable that overrides the intra-op thread count.</summary>
     public const string ThreadsVariable = "MLNF_TORCH_THREADS";

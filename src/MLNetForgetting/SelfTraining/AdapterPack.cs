@@ -36,7 +36,7 @@ public sealed class BackboneMismatchException : InvalidOperationException
 /// fingerprint as metadata strings. Written atomically; loads only onto a backbone with the same
 /// fingerprint (SHA-256 over the frozen backbone weights and the tokenizer fingerprint).
 /// </summary>
-public static class AdapterPack
+internal static class AdapterPack
 {
     /// <summary>Metadata value of <c>mlnf.kind</c> for adapter packs.</summary>
     public const string Kind = "list-adapter-pack";

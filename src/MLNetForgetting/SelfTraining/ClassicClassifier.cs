@@ -11,7 +11,7 @@ namespace MLNetForgetting.SelfTraining;
 /// The classic fine-tuning baseline: the backbone with a classification head on &lt;s&gt;, reading
 /// the plain input (&lt;s&gt; a &lt;/s&gt; or the RoBERTa pair layout), no template.
 /// </summary>
-public sealed class ClassicClassifier
+internal sealed class ClassicClassifier
 {
     private readonly SubwordTokenizer tokenizer;
 

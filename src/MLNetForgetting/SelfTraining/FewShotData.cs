@@ -5,7 +5,7 @@ namespace MLNetForgetting.SelfTraining;
 /// <summary>One task example: its text(s) (one for single-sentence tasks, two for pairs) and its label (null when unlabelled).</summary>
 /// <param name="Texts">Sentence 0 (and sentence 1 for pair tasks).</param>
 /// <param name="Label">The label as written in the data ("entailment", "0", ...), or null.</param>
-public sealed record FewShotExample(IReadOnlyList<string> Texts, string? Label)
+internal sealed record FewShotExample(IReadOnlyList<string> Texts, string? Label)
 {
     /// <summary>Key for deduplication: the texts joined by a tab, trimmed.</summary>
     internal string TextKey => string.Join("\t", Texts.Select(t => t.Trim()));
@@ -17,7 +17,7 @@ public sealed record FewShotExample(IReadOnlyList<string> Texts, string? Label)
 /// unlabelled pool <c>glue_pools/{TASK}/train.tsv</c>. Columns are found by header name: pair tasks
 /// read <c>text_a</c>/<c>text_b</c>, single tasks <c>text</c> or <c>sentence</c>; <c>label</c> is the label.
 /// </summary>
-public static class FewShotData
+internal static class FewShotData
 {
     /// <summary>The labelled K-shot split of seed <paramref name="seed"/>.</summary>
     public static List<FewShotExample> LoadLabelled(string dataRoot, string task, int k, int seed) =>
@@ -82,7 +82,7 @@ public static class FewShotData
 /// <param name="Mean">Mean.</param>
 /// <param name="Std">Population standard deviation.</param>
 /// <param name="Count">Number of values.</param>
-public sealed record SeedSummary(double Mean, double Std, int Count)
+internal sealed record SeedSummary(double Mean, double Std, int Count)
 {
     /// <summary>Summarises <paramref name="values"/> (at least one).</summary>
     public static SeedSummary Of(IEnumerable<double> values)

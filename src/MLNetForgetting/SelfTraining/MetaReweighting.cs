@@ -8,7 +8,7 @@ namespace MLNetForgetting.SelfTraining;
 /// <summary>The outcome of one meta re-weighting step.</summary>
 /// <param name="Weights">w (N), non-negative, summing to 1 (or all 0); detached, on the model's device.</param>
 /// <param name="EpsilonGradient">g = ∂Lˡ(θ′)/∂ε (N), detached.</param>
-public sealed record MetaWeights(Tensor Weights, Tensor EpsilonGradient);
+internal sealed record MetaWeights(Tensor Weights, Tensor EpsilonGradient);
 
 /// <summary>
 /// Meta re-weighting of pseudo-labelled examples ([REN] / LiST, docs/methods.md §3.3 and §4.1), computed by
@@ -17,7 +17,7 @@ public sealed record MetaWeights(Tensor Weights, Tensor EpsilonGradient);
 /// second, functional forward with substituted weights (method A). At ε = 0 both give
 /// gᵢ = −α v·∇ℓᵢ exactly; <see cref="PerExampleOracle"/> (method C) computes that one example at a time.
 /// </summary>
-public static class MetaReweighting
+internal static class MetaReweighting
 {
     /// <summary>Per-example KL(p_T ‖ p_S) summed over classes: (N).</summary>
     /// <param name="teacherProbabilities">p_T (N, C), rows summing to 1.</param>

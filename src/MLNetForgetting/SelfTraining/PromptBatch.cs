@@ -8,14 +8,14 @@ namespace MLNetForgetting.SelfTraining;
 /// <param name="Ids">Token ids of the rendered template.</param>
 /// <param name="MaskPosition">Index of &lt;mask&gt; in <paramref name="Ids"/>.</param>
 /// <param name="Label">Class index, or -1.</param>
-public sealed record PromptExample(int[] Ids, int MaskPosition, int Label);
+internal sealed record PromptExample(int[] Ids, int MaskPosition, int Label);
 
 /// <summary>Tensors of a batch of prompt examples (right-padded).</summary>
 /// <param name="InputIds">(B, T) long.</param>
 /// <param name="AttentionMask">(B, T) long, 1 on real tokens.</param>
 /// <param name="MaskPositions">(B) long.</param>
 /// <param name="Labels">(B) long; -1 where unlabelled.</param>
-public sealed record PromptBatch(Tensor InputIds, Tensor AttentionMask, Tensor MaskPositions, Tensor Labels)
+internal sealed record PromptBatch(Tensor InputIds, Tensor AttentionMask, Tensor MaskPositions, Tensor Labels)
 {
     /// <summary>Batch size.</summary>
     public long Size => InputIds.shape[0];
@@ -42,7 +42,7 @@ public sealed record PromptBatch(Tensor InputIds, Tensor AttentionMask, Tensor M
 }
 
 /// <summary>Renders task examples into <see cref="PromptExample"/>s.</summary>
-public static class PromptEncoder
+internal static class PromptEncoder
 {
     /// <summary>
     /// Renders every example with the task's template (limited to <paramref name="maxLength"/>, e.g. the

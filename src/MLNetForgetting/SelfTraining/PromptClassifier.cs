@@ -19,7 +19,7 @@ namespace MLNetForgetting.SelfTraining;
 /// checkpoints and adapter packs hold. <see cref="train"/> also switches the backbone's dropout.</para>
 /// <para>Not thread-safe: models that share a backbone must not forward concurrently.</para>
 /// </summary>
-public sealed class PromptClassifier : Module<Tensor, Tensor, Tensor, Tensor>
+internal sealed class PromptClassifier : Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly AdapterSet? adapters;
     private readonly PromptHead head;

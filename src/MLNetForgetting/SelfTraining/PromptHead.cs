@@ -19,7 +19,7 @@ namespace MLNetForgetting.SelfTraining;
 /// dense/LayerNorm keeps the shared backbone bit-identical, so several tasks (and a LiST teacher and
 /// its student) can share it.</para>
 /// </summary>
-public sealed class PromptHead : Module<Tensor, Tensor>
+internal sealed class PromptHead : Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm layer_norm;

@@ -15,7 +15,7 @@ namespace MLNetForgetting.SelfTraining;
 /// same API. Every phase runs through <see cref="TrainingLoop{TBatch}"/> (per-step dispose scope,
 /// NaN detection, clipping, progress).
 /// </summary>
-public static class PromptSelfTrainer
+internal static class PromptSelfTrainer
 {
     /// <summary>Loop phase names (progress, logs).</summary>
     public const string TeacherPhase = "list teacher init", PhaseA = "list phase A", PhaseB = "list phase B";

@@ -111,21 +111,21 @@ public sealed record SelfTrainingSettings
 /// <param name="AllZeroSteps">Meta steps where no example had a positive weight (the update then changes nothing but Adam's moments).</param>
 /// <param name="MeanMaxWeight">Mean over meta steps of the largest weight (1/N when uniform-like, 1 when one example dominates).</param>
 /// <param name="LastWeights">Weights of the last meta step (empty if none).</param>
-public sealed record MetaWeightStats(long Steps, long AllZeroSteps, double MeanMaxWeight, float[] LastWeights);
+internal sealed record MetaWeightStats(long Steps, long AllZeroSteps, double MeanMaxWeight, float[] LastWeights);
 
 /// <summary>One self-training round.</summary>
 /// <param name="Round">1-based round number.</param>
 /// <param name="PhaseA">Distillation history (loss = weighted KL).</param>
 /// <param name="PhaseB">Labelled cross-entropy history (null when <see cref="SelfTrainingSettings.PhaseBEpochs"/> is 0).</param>
 /// <param name="Meta">Meta re-weighting statistics.</param>
-public sealed record SelfTrainingRound(int Round, TrainingHistory PhaseA, TrainingHistory? PhaseB, MetaWeightStats Meta);
+internal sealed record SelfTrainingRound(int Round, TrainingHistory PhaseA, TrainingHistory? PhaseB, MetaWeightStats Meta);
 
 /// <summary>The outcome of LiST.</summary>
 /// <param name="Model">The last student (adapters + head on the shared backbone); the caller owns and disposes it.</param>
 /// <param name="TeacherInit">History of teacher initialisation.</param>
 /// <param name="Rounds">Per-round histories and meta statistics.</param>
 /// <param name="SelfTrainingSkipped">True when the unlabelled set was empty: <see cref="Model"/> is the prompt-tuned teacher.</param>
-public sealed record SelfTrainingResult(PromptClassifier Model, TrainingHistory TeacherInit, IReadOnlyList<SelfTrainingRound> Rounds, bool SelfTrainingSkipped)
+internal sealed record SelfTrainingResult(PromptClassifier Model, TrainingHistory TeacherInit, IReadOnlyList<SelfTrainingRound> Rounds, bool SelfTrainingSkipped)
 {
     /// <summary>Meta steps over all rounds.</summary>
     public long MetaSteps => Rounds.Sum(r => r.Meta.Steps);

@@ -1,7 +1,7 @@
 namespace MLNetForgetting.Synthetic;
 
 /// <summary>Writing system of a derived language's pseudo-words.</summary>
-public enum SyntheticScript
+internal enum SyntheticScript
 {
     /// <summary>Latin letters (shares English's characters but not its words).</summary>
     Latin,
@@ -16,7 +16,7 @@ public enum SyntheticScript
 }
 
 /// <summary>Order of subject (S), verb phrase (V) and object (O).</summary>
-public enum WordOrder
+internal enum WordOrder
 {
     /// <summary>Subject verb object (English).</summary>
     SVO,
@@ -33,7 +33,7 @@ public enum WordOrder
 }
 
 /// <summary>How words are separated in writing.</summary>
-public enum Segmentation
+internal enum Segmentation
 {
     /// <summary>Words separated by single spaces.</summary>
     Spaces,
@@ -46,7 +46,7 @@ public enum Segmentation
 /// bijection (every English word form gets its own pseudo-word); the other settings are the
 /// controlled deviations (script, word order, adjective position, segmentation, morphology, shared words).
 /// </summary>
-public sealed record DerivedLanguageSpec
+internal sealed record DerivedLanguageSpec
 {
     /// <summary>Language code, used in file names (letters, digits, '-' or '_'; not "en").</summary>
     public required string Code { get; init; }

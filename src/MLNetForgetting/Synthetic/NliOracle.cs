@@ -14,7 +14,7 @@ namespace MLNetForgetting.Synthetic;
 /// no entity makes both forms false.</para>
 /// <para>Entailment: true in every consistent scene. Contradiction: true in none. Neutral: otherwise.</para>
 /// </remarks>
-public static class NliOracle
+internal static class NliOracle
 {
     /// <summary>The label of the pair (one of <see cref="NliLabels.All"/>).</summary>
     /// <exception cref="ArgumentException">The premise is negated: premises must describe a scene.</exception>

@@ -7,7 +7,7 @@ namespace MLNetForgetting.Synthetic;
 /// unspecified or one value index. Packed into one integer so that noun phrases and sentences have
 /// value equality, which the alignment and round-trip checks rely on.
 /// </summary>
-public readonly struct AttributeSet : IEquatable<AttributeSet>
+internal readonly struct AttributeSet : IEquatable<AttributeSet>
 {
     /// <summary>Most dimensions a set can hold (4 bits each in a 64-bit word).</summary>
     public const int MaxDimensions = 16;
@@ -100,7 +100,7 @@ public readonly struct AttributeSet : IEquatable<AttributeSet>
 /// <summary>The head of a noun phrase: a concrete noun ("dog") or a category word ("animal", a hypernym).</summary>
 /// <param name="Index">Index into <see cref="SyntheticGrammar.Nouns"/> or, for a category, <see cref="SyntheticGrammar.Categories"/>.</param>
 /// <param name="IsCategory">True for a hypernym head.</param>
-public readonly record struct NounHead(int Index, bool IsCategory)
+internal readonly record struct NounHead(int Index, bool IsCategory)
 {
     /// <summary>A concrete noun head.</summary>
     public static NounHead Noun(int index) => new(index, false);
@@ -110,7 +110,7 @@ public readonly record struct NounHead(int Index, bool IsCategory)
 }
 
 /// <summary>A definite noun phrase: "the" + stated attributes + head.</summary>
-public readonly record struct NounPhrase(NounHead Head, AttributeSet Attributes);
+internal readonly record struct NounPhrase(NounHead Head, AttributeSet Attributes);
 
 /// <summary>
 /// The language-independent meaning of one sentence: subject, transitive verb, object and polarity.
@@ -121,17 +121,17 @@ public readonly record struct NounPhrase(NounHead Head, AttributeSet Attributes)
 /// <param name="Verb">Index into <see cref="SyntheticGrammar.Verbs"/>.</param>
 /// <param name="Object">The patient.</param>
 /// <param name="Negated">True for "does not".</param>
-public readonly record struct SemanticSentence(NounPhrase Subject, int Verb, NounPhrase Object, bool Negated);
+internal readonly record struct SemanticSentence(NounPhrase Subject, int Verb, NounPhrase Object, bool Negated);
 
 /// <summary>An NLI pair at the semantic level, before rendering into a language.</summary>
 /// <param name="Premise">An affirmative scene description.</param>
 /// <param name="Hypothesis">The statement to judge.</param>
 /// <param name="Label">One of <see cref="NliLabels.All"/>, equal to <see cref="NliOracle.Label"/> of the pair.</param>
 /// <param name="Transformation">Which edit produced the hypothesis (e.g. "drop-modifiers", "swap-roles"); for analysis only, the label never depends on it.</param>
-public sealed record SemanticNliExample(SemanticSentence Premise, SemanticSentence Hypothesis, string Label, string Transformation);
+internal sealed record SemanticNliExample(SemanticSentence Premise, SemanticSentence Hypothesis, string Label, string Transformation);
 
 /// <summary>NLI label names, spelled as in XNLI and MNLI.</summary>
-public static class NliLabels
+internal static class NliLabels
 {
     /// <summary>The hypothesis is true in every scene the premise allows.</summary>
     public const string Entailment = "entailment";

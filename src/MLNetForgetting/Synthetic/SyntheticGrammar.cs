@@ -3,14 +3,14 @@ namespace MLNetForgetting.Synthetic;
 /// <summary>An attribute dimension whose values exclude each other (a thing is either big or small).</summary>
 /// <param name="Name">E.g. "size".</param>
 /// <param name="Values">English adjectives, e.g. "big", "small".</param>
-public sealed record AttributeDimension(string Name, IReadOnlyList<string> Values);
+internal sealed record AttributeDimension(string Name, IReadOnlyList<string> Values);
 
 /// <summary>
 /// The concept inventory shared by all languages of a testbed: nouns grouped into categories,
 /// transitive verbs and attribute dimensions. Names are the English lemmas; other languages only
 /// change the surface forms.
 /// </summary>
-public sealed class SyntheticGrammar
+internal sealed class SyntheticGrammar
 {
     // Interleaved by category so that taking the first N nouns keeps the categories balanced.
     private static readonly (string Noun, int Category)[] NounPool =

@@ -14,7 +14,7 @@ internal readonly record struct Lexeme(LexemeKind Kind, int Index = 0, int Value
 /// <see cref="Parse"/> are exact inverses, so text in any language maps back to its
 /// <see cref="SemanticSentence"/>.
 /// </summary>
-public sealed class SyntheticLanguage
+internal sealed class SyntheticLanguage
 {
     /// <summary>Code of the English-like base language.</summary>
     public const string EnglishCode = "en";

@@ -1,10 +1,10 @@
 namespace MLNetForgetting.Synthetic;
 
 /// <summary>One sentence of the synthetic sentiment task and its label (<see cref="SyntheticSentiment.Positive"/> or <see cref="SyntheticSentiment.Negative"/>).</summary>
-public sealed record SentimentExample(string Text, string Label);
+internal sealed record SentimentExample(string Text, string Label);
 
 /// <summary>Knobs of <see cref="SyntheticSentiment"/>.</summary>
-public sealed record SyntheticSentimentOptions
+internal sealed record SyntheticSentimentOptions
 {
     /// <summary>Fraction of corpus sentences with a non-zero valence that are followed by the remark "it was good/bad".</summary>
     public double RemarkRate { get; init; } = 0.5;
@@ -36,7 +36,7 @@ public sealed record SyntheticSentimentOptions
 /// Needs the mood dimension (<see cref="SyntheticTestbedOptions.AttributeDimensionCount"/> ≥ 3) and
 /// at least 5 verbs; deterministic for given options and seeds.
 /// </summary>
-public sealed class SyntheticSentiment
+internal sealed class SyntheticSentiment
 {
     /// <summary>Label of a positive sentence.</summary>
     public const string Positive = "positive";

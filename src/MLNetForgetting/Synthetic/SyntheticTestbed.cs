@@ -33,20 +33,20 @@ public sealed class SyntheticTestbed
     public SyntheticTestbedOptions Options { get; }
 
     /// <summary>The concept inventory shared by all languages.</summary>
-    public SyntheticGrammar Grammar { get; }
+    internal SyntheticGrammar Grammar { get; }
 
     /// <summary>The English-like base language (code "en").</summary>
-    public SyntheticLanguage English { get; }
+    internal SyntheticLanguage English { get; }
 
     /// <summary>The derived languages, in the order of <see cref="SyntheticTestbedOptions.TargetLanguages"/>.</summary>
-    public IReadOnlyList<SyntheticLanguage> TargetLanguages { get; }
+    internal IReadOnlyList<SyntheticLanguage> TargetLanguages { get; }
 
     /// <summary>English followed by the target languages.</summary>
-    public IReadOnlyList<SyntheticLanguage> Languages { get; }
+    internal IReadOnlyList<SyntheticLanguage> Languages { get; }
 
     /// <summary>The language with this code.</summary>
     /// <exception cref="ArgumentException">Unknown code; the message lists the known ones.</exception>
-    public SyntheticLanguage Language(string code)
+    internal SyntheticLanguage Language(string code)
     {
         ArgumentNullException.ThrowIfNull(code);
         return _byCode.TryGetValue(code, out var language)
@@ -58,7 +58,7 @@ public sealed class SyntheticTestbed
     /// The meanings behind <see cref="UnlabelledCorpus"/>. The language code is part of the seed, so
     /// corpora of different languages are not translations of each other (monolingual, as in practice).
     /// </summary>
-    public IEnumerable<SemanticSentence> SemanticCorpus(string languageCode, int sentences, int seed)
+    internal IEnumerable<SemanticSentence> SemanticCorpus(string languageCode, int sentences, int seed)
     {
         Language(languageCode);
         ArgumentOutOfRangeException.ThrowIfNegative(sentences);
@@ -79,7 +79,7 @@ public sealed class SyntheticTestbed
     }
 
     /// <summary>Labelled pairs at the semantic level; balanced labels (counts differ by at most one) in shuffled order.</summary>
-    public IReadOnlyList<SemanticNliExample> SemanticNliExamples(int count, int seed)
+    internal IReadOnlyList<SemanticNliExample> SemanticNliExamples(int count, int seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var rng = new DeterministicRandom(DeterministicRandom.Mix((ulong)Options.Seed, DeterministicRandom.Hash("nli"), (ulong)seed));
@@ -103,7 +103,7 @@ public sealed class SyntheticTestbed
     public string Translate(string text, string fromCode, string toCode) => Language(toCode).Render(Language(fromCode).Parse(text));
 
     /// <summary>The oracle label of a pair (see <see cref="NliOracle"/>).</summary>
-    public string Label(SemanticSentence premise, SemanticSentence hypothesis) => NliOracle.Label(Grammar, premise, hypothesis);
+    internal string Label(SemanticSentence premise, SemanticSentence hypothesis) => NliOracle.Label(Grammar, premise, hypothesis);
 
     /// <summary>File name of each language's corpus under raw/{code}/.</summary>
     public const string CorpusFileName = "synthetic.txt";

@@ -49,7 +49,7 @@ public sealed record SyntheticTestbedOptions
     public double CorpusCategoryRate { get; init; } = 0.15;
 
     /// <summary>The derived target languages (default xa, xb, xc, xd).</summary>
-    public IReadOnlyList<DerivedLanguageSpec> TargetLanguages { get; init; } = DerivedLanguageSpec.Defaults;
+    internal IReadOnlyList<DerivedLanguageSpec> TargetLanguages { get; init; } = DerivedLanguageSpec.Defaults;
 
     internal void Validate()
     {

@@ -1,7 +1,7 @@
 namespace MLNetForgetting.Text;
 
 /// <summary>Counters filled while <see cref="Batching.Encode"/> streams a corpus.</summary>
-public sealed class CorpusStats
+internal sealed class CorpusStats
 {
     /// <summary>Texts read, including skipped ones.</summary>
     public long Rows;
@@ -17,7 +17,7 @@ public sealed class CorpusStats
 }
 
 /// <summary>Streaming encoding and length-bucketed batching of token sequences.</summary>
-public static class Batching
+internal static class Batching
 {
     /// <summary>
     /// Lazily encodes each text as &lt;s&gt; text &lt;/s&gt; of at most <paramref name="maxLength"/> ids.

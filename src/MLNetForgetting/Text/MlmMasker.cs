@@ -7,7 +7,7 @@ namespace MLNetForgetting.Text;
 /// A padded masked-language-model batch. All tensors are (B, T) int64 on the requested device, where
 /// T is the longest sequence in the batch. Dispose it to free the tensors.
 /// </summary>
-public sealed class MlmBatch : IDisposable
+internal sealed class MlmBatch : IDisposable
 {
     internal MlmBatch(Tensor inputIds, Tensor attentionMask, Tensor labels, int tokenCount, int maskedCount)
     {
@@ -45,7 +45,7 @@ public sealed class MlmBatch : IDisposable
 /// stays unchanged otherwise. Special tokens (including padding) are never selected, and random
 /// replacements never draw a special id. Given the same <see cref="Random"/> state the batch is identical.
 /// </summary>
-public sealed class MlmMasker
+internal sealed class MlmMasker
 {
     /// <summary>Label value for positions that are not predicted (PyTorch's cross-entropy ignore index).</summary>
     public const long IgnoreIndex = -100;

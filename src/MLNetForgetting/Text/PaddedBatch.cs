@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Text;
 
 /// <summary>Token-id sequences padded to the longest one, as (B, T) long tensors for the encoder.</summary>
-public static class PaddedBatch
+internal static class PaddedBatch
 {
     /// <summary>Input ids (padded with <paramref name="padId"/>) and the attention mask (1 for real tokens).</summary>
     public static (Tensor InputIds, Tensor AttentionMask) Create(IReadOnlyList<int[]> sequences, int padId, Device? device = null)

@@ -6,7 +6,7 @@ namespace MLNetForgetting.Text;
 /// Other tokenizer kinds (tiktoken, SentencePiece, BERT) map these roles onto their own ids; use the
 /// id properties of <see cref="SubwordTokenizer"/> rather than these constants for those.
 /// </summary>
-public static class SpecialTokens
+internal static class SpecialTokens
 {
     /// <summary>Beginning of sequence (also the classification position).</summary>
     public const string Bos = "<s>";

@@ -13,7 +13,7 @@ namespace MLNetForgetting.Text;
 /// Nothing else changes: case, accents, zero-width joiners and repeated spaces are kept, so byte-level
 /// BPE reproduces the normalised text exactly. The function is idempotent.
 /// </summary>
-public static class TextNormalization
+internal static class TextNormalization
 {
     /// <summary>Name stored in tokenizer_config.json so a vocabulary records which normalisation it assumes.</summary>
     public const string Version = "nfc-ctrl-v1";

@@ -8,7 +8,7 @@ namespace MLNetForgetting.Text;
 /// <param name="RoundTripFailures">Up to 10 strings (escaped) whose round trip differed; empty when the property holds.</param>
 /// <param name="PairsRefused">OnlyFirst/OnlySecond pair truncations that could not fit and threw the documented <see cref="ArgumentException"/>.</param>
 /// <param name="Tokens">Token ids produced in total (a checksum of the work done).</param>
-public sealed record TokenizerFuzzReport(long Strings, long RoundTripsChecked, IReadOnlyList<string> RoundTripFailures, long PairsRefused, long Tokens);
+internal sealed record TokenizerFuzzReport(long Strings, long RoundTripsChecked, IReadOnlyList<string> RoundTripFailures, long PairsRefused, long Tokens);
 
 /// <summary>
 /// Feeds random Unicode (any BMP character including unpaired surrogates, controls, combining marks,
@@ -22,7 +22,7 @@ public sealed record TokenizerFuzzReport(long Strings, long RoundTripsChecked, I
 /// (byte-level BPE, tiktoken); BERT WordPiece and SentencePiece normalise lossily (lower-casing,
 /// whitespace, unknown pieces), so for them it is not defined.
 /// </summary>
-public static class TokenizerFuzzer
+internal static class TokenizerFuzzer
 {
     // Ranges random characters are drawn from, most with equal weight: ASCII, Latin-1 and controls,
     // combining marks, Greek/Cyrillic, Hebrew/Arabic (right-to-left), Devanagari, Thai, CJK, Hangul,
@@ -112,4 +112,4 @@ public static class TokenizerFuzzer
 }
 
 /// <summary>A tokenizer threw or broke an invariant on a fuzzed string (named, escaped, in the message).</summary>
-public sealed class TokenizerFuzzFailure(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class TokenizerFuzzFailure(string message, Exception? inner = null) : Exception(message, inner);

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Training;
 
 /// <summary>One parameter group: its own schedule, step counter t and Adam moments.</summary>
-public sealed class ParameterGroup
+internal sealed class ParameterGroup
 {
     public ParameterGroup(string name, IEnumerable<Parameter> parameters, LearningRateSchedule schedule, double weightDecay = 0.01)
     {
@@ -36,7 +36,7 @@ public sealed class ParameterGroup
 /// bias-correction step while every other group continues. The state is plain tensors so that
 /// checkpoints save it and resume exactly.
 /// </summary>
-public sealed class AdamEF : IDisposable
+internal sealed class AdamEF : IDisposable
 {
     private readonly List<ParameterGroup> groups;
 

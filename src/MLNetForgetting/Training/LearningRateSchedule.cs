@@ -1,7 +1,7 @@
 namespace MLNetForgetting.Training;
 
 /// <summary>A learning rate as a function of the update number n (counted from 1).</summary>
-public abstract record LearningRateSchedule
+internal abstract record LearningRateSchedule
 {
     public abstract double At(long update);
 
@@ -10,7 +10,7 @@ public abstract record LearningRateSchedule
 }
 
 /// <summary>A constant rate.</summary>
-public sealed record ConstantSchedule(double Rate) : LearningRateSchedule
+internal sealed record ConstantSchedule(double Rate) : LearningRateSchedule
 {
     public override double At(long update) => Rate;
     public override double Peak => Rate;
@@ -21,7 +21,7 @@ public sealed record ConstantSchedule(double Rate) : LearningRateSchedule
 /// then polynomial decay (power 1 by default) to <see cref="EndRate"/> at <see cref="TotalUpdates"/>.
 /// S(n) = peak·n/W for n ≤ W, else end + (peak − end)·((T − n)/(T − W))^power.
 /// </summary>
-public sealed record WarmupPolynomialDecaySchedule(double Rate, long WarmupUpdates, long TotalUpdates, double Power = 1.0, double EndRate = 0.0) : LearningRateSchedule
+internal sealed record WarmupPolynomialDecaySchedule(double Rate, long WarmupUpdates, long TotalUpdates, double Power = 1.0, double EndRate = 0.0) : LearningRateSchedule
 {
     public override double Peak => Rate;
 
@@ -40,7 +40,7 @@ public sealed record WarmupPolynomialDecaySchedule(double Rate, long WarmupUpdat
 /// <see cref="ResetInterval"/> (K) updates replays the whole of <see cref="Inner"/>, compressed:
 /// η_e(n) = S((n·⌊T/K⌋) mod T).
 /// </summary>
-public sealed record EpisodicSchedule(LearningRateSchedule Inner, long TotalUpdates, long ResetInterval) : LearningRateSchedule
+internal sealed record EpisodicSchedule(LearningRateSchedule Inner, long TotalUpdates, long ResetInterval) : LearningRateSchedule
 {
     public override double Peak => Inner.Peak;
 

@@ -9,7 +9,7 @@ namespace MLNetForgetting.Training;
 /// evaluation (loss and accuracy). Pretraining and embedding relearning both use it; they differ
 /// only in which parameters train.
 /// </summary>
-public sealed class MaskedLmObjective
+internal sealed class MaskedLmObjective
 {
     private readonly RobertaForMaskedLM model;
     private readonly MlmMasker masker;

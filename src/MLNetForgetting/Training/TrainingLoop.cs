@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MLNetForgetting.Training;
 
 /// <summary>Settings of one run of <see cref="TrainingLoop{TBatch}"/>.</summary>
-public sealed record TrainingLoopOptions
+internal sealed record TrainingLoopOptions
 {
     /// <summary>Total number of updates T.</summary>
     public long MaxSteps { get; init; } = 1000;
@@ -69,10 +69,10 @@ public sealed record TrainingLoopOptions
 }
 
 /// <summary>What one update gives the loop: the loss to minimise and how many tokens it covered.</summary>
-public readonly record struct StepOutput(Tensor Loss, long Tokens);
+internal readonly record struct StepOutput(Tensor Loss, long Tokens);
 
 /// <summary>What the loop gives a step: the update number and generators seeded from (seed, update).</summary>
-public sealed record StepContext(long Step, Random Random);
+internal sealed record StepContext(long Step, Random Random);
 
 /// <summary>
 /// The one training loop that every trainer parameterises: which parameters train (the
@@ -81,7 +81,7 @@ public sealed record StepContext(long Step, Random Random);
 /// dispose scope; losses and gradients are checked for NaN/Inf before anything is applied;
 /// checkpoints are single files written atomically and resume exactly.
 /// </summary>
-public sealed class TrainingLoop<TBatch>
+internal sealed class TrainingLoop<TBatch>
 {
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optim.";

@@ -91,19 +91,19 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
     internal Settings Configuration => _settings;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
+    internal override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
+    internal override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
 
     /// <inheritdoc/>
-    protected override string ComponentName => Component;
+    private protected override string ComponentName => Component;
 
     /// <inheritdoc/>
-    protected override int FormatVersion => CurrentFormatVersion;
+    private protected override int FormatVersion => CurrentFormatVersion;
 
     /// <inheritdoc/>
-    protected override VersionInfo GetVersionInfo() => VersionInfo;
+    private protected override VersionInfo GetVersionInfo() => VersionInfo;
 
     /// <summary>Class probabilities for sentence pairs (<paramref name="second"/> null for single sentences).</summary>
     public float[][] PredictProbabilities(IReadOnlyList<string?> first, IReadOnlyList<string?>? second = null)
@@ -136,7 +136,7 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
+    private protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
     {
         int n = inputs.Count;
         var first = new ArraySegment<string?>(inputs.Text(0), 0, n);
@@ -145,7 +145,7 @@ public sealed class SentencePairClassifierTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => ModelBundle.ToEntries(Model, Tokenizer, History, _settings);
+    private protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() => ModelBundle.ToEntries(Model, Tokenizer, History, _settings);
 
     /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>
     private static SentencePairClassifierTransformer Create(IHostEnvironment env, ModelLoadContext ctx)

@@ -73,13 +73,13 @@ public sealed class EmbeddingRelearner : TorchRowEstimator<LanguageModelTransfor
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
+    private protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", _options.LanguageModel!.Model.Config.HiddenSize) };
+    private protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", _options.LanguageModel!.Model.Config.HiddenSize) };
 
     /// <inheritdoc/>
-    protected override LanguageModelTransformer FitCore(IDataView input)
+    private protected override LanguageModelTransformer FitCore(IDataView input)
     {
         TorchRuntime.EnsureInitialized();
         using var ch = Host.Start("Relearning");

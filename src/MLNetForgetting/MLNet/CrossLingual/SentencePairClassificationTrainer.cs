@@ -65,13 +65,13 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> InputColumns => new[]
+    private protected override IReadOnlyList<ColumnSpec> InputColumns => new[]
     {
         ColumnSpec.Text(_options.Sentence1ColumnName, "sentence 1"), ColumnSpec.Text(_options.Sentence2ColumnName, "sentence 2"),
     };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[]
+    private protected override IReadOnlyList<ColumnSpec> OutputColumns => new[]
     {
         // The class count and names come from the label column at Fit; schema propagation only needs the
         // kinds (a known-size score vector, a key with value names), so placeholders stand in for them.
@@ -80,7 +80,7 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
     };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> TrainingOnlyColumns => new[] { ColumnSpec.Key(_options.LabelColumnName, "label", new[] { "?" }) };
+    private protected override IReadOnlyList<ColumnSpec> TrainingOnlyColumns => new[] { ColumnSpec.Key(_options.LabelColumnName, "label", new[] { "?" }) };
 
     private List<(string Premise, string Hypothesis, int Label)> ReadPairs(IDataView data, IReadOnlyList<string> labelNames, out long missingLabels, out long blankSentences)
     {
@@ -102,7 +102,7 @@ public sealed class SentencePairClassificationTrainer : TorchRowEstimator<Senten
     }
 
     /// <inheritdoc/>
-    protected override SentencePairClassifierTransformer FitCore(IDataView input)
+    private protected override SentencePairClassifierTransformer FitCore(IDataView input)
     {
         TorchRuntime.EnsureInitialized();
         using var ch = Host.Start("TaskAdaptation");

@@ -100,22 +100,22 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> InputColumns => _options.Sentence2ColumnName is null
+    private protected override IReadOnlyList<ColumnSpec> InputColumns => _options.Sentence2ColumnName is null
         ? new[] { ColumnSpec.Text(_options.Sentence1ColumnName, "sentence 1") }
         : new[] { ColumnSpec.Text(_options.Sentence1ColumnName, "sentence 1"), ColumnSpec.Text(_options.Sentence2ColumnName, "sentence 2") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[]
+    private protected override IReadOnlyList<ColumnSpec> OutputColumns => new[]
     {
         ColumnSpec.SingleVector(_options.ScoreColumnName, "score", _task.Verbalizer.Labels.Count),
         ColumnSpec.Key(_options.PredictedLabelColumnName, "predicted label", _task.Verbalizer.Labels),
     };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> TrainingOnlyColumns => new[] { ColumnSpec.Key(_options.LabelColumnName, "label", _task.Verbalizer.Labels) };
+    private protected override IReadOnlyList<ColumnSpec> TrainingOnlyColumns => new[] { ColumnSpec.Key(_options.LabelColumnName, "label", _task.Verbalizer.Labels) };
 
     /// <inheritdoc/>
-    protected override PromptAdapterTransformer FitCore(IDataView input)
+    private protected override PromptAdapterTransformer FitCore(IDataView input)
     {
         TorchRuntime.EnsureInitialized();
         using var ch = Host.Start("LiST");
@@ -180,7 +180,7 @@ public sealed class PromptAdapterSelfTrainer : TorchRowEstimator<PromptAdapterTr
 }
 
 /// <summary>Reads the value names of a key column (its KeyValues annotation).</summary>
-public static class KeyNames
+internal static class KeyNames
 {
     /// <summary>
     /// The names of key values 1..n of <paramref name="column"/>; fails naming the column when it is not a

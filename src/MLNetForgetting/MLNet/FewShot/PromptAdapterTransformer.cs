@@ -77,10 +77,10 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     public SubwordTokenizer Tokenizer { get; }
 
     /// <summary>Adapters, prompt template, verbalizer and label-word head.</summary>
-    public PromptClassifier Classifier { get; }
+    internal PromptClassifier Classifier { get; }
 
     /// <summary>The self-training record (teacher initialisation, rounds, meta-weight statistics); null after a load.</summary>
-    public SelfTrainingResult? Training { get; }
+    internal SelfTrainingResult? Training { get; }
 
     /// <summary>Class names in key order.</summary>
     public IReadOnlyList<string> LabelNames => _settings.LabelNames;
@@ -92,19 +92,19 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     public void ExportAdapterPack(string path) => AdapterPack.Save(path, Classifier, Tokenizer, _settings.TaskName);
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
+    internal override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
+    internal override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
 
     /// <inheritdoc/>
-    protected override string ComponentName => Component;
+    private protected override string ComponentName => Component;
 
     /// <inheritdoc/>
-    protected override int FormatVersion => CurrentFormatVersion;
+    private protected override int FormatVersion => CurrentFormatVersion;
 
     /// <inheritdoc/>
-    protected override VersionInfo GetVersionInfo() => VersionInfo;
+    private protected override VersionInfo GetVersionInfo() => VersionInfo;
 
     /// <summary>Class probabilities in key order for rows of sentence texts.</summary>
     public float[][] PredictProbabilities(IReadOnlyList<IReadOnlyList<string>> rows)
@@ -120,7 +120,7 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
+    private protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
     {
         int n = inputs.Count;
         var rows = new IReadOnlyList<string>[n];
@@ -130,7 +130,7 @@ public sealed class PromptAdapterTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries()
+    private protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries()
     {
         // The backbone without the installed adapters; the adapter pack carries those (and checks the backbone on load).
         var entries = ModelBundle.ToEntries(Backbone, Tokenizer, history: null, _settings, exclude: AdapterSet.IsAdapterParameterName);

@@ -11,7 +11,7 @@ namespace MLNetForgetting.MLNet.Persistence;
 /// component name, our own format version, and each entry's length and SHA-256, so a load can say
 /// exactly what is missing, altered or too new instead of failing deep inside a deserialiser.
 /// </summary>
-public static class ComponentArchive
+internal static class ComponentArchive
 {
     /// <summary>Name of the manifest entry written beside the component's entries.</summary>
     public const string ManifestEntry = "mlnf.manifest.json";

@@ -15,7 +15,7 @@ namespace MLNetForgetting.MLNet.Persistence;
 /// ours: <c>config.json</c> (architecture), <c>weights.safetensors</c> (Hugging Face names),
 /// <c>tokenizer.…</c> (the vocabulary files), and optionally <c>history.json</c>.
 /// </summary>
-public static class ModelBundle
+internal static class ModelBundle
 {
     public const string ConfigEntry = "config.json";
     public const string WeightsEntry = "weights.safetensors";

@@ -160,10 +160,10 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
+    private protected override IReadOnlyList<ColumnSpec> InputColumns => new[] { ColumnSpec.Text(_options.InputColumnName, "text") };
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", EmbeddingWidth) };
+    private protected override IReadOnlyList<ColumnSpec> OutputColumns => new[] { ColumnSpec.SingleVector(_options.OutputColumnName, "sentence embedding", EmbeddingWidth) };
 
     /// <summary>The width of the output column, known before training: the initial model's, else the preset's hidden size unless <see cref="Options.HiddenSize"/> overrides it.</summary>
     public int EmbeddingWidth => _options.InitialModel?.Model.Config.HiddenSize ?? _options.HiddenSize ?? RobertaConfig.FromPreset(_options.ModelPreset, 100).HiddenSize;
@@ -179,7 +179,7 @@ public sealed class ActiveForgettingPretrainer : TorchRowEstimator<LanguageModel
     };
 
     /// <inheritdoc/>
-    protected override LanguageModelTransformer FitCore(IDataView input)
+    private protected override LanguageModelTransformer FitCore(IDataView input)
     {
         TorchRuntime.EnsureInitialized();
         using var ch = Host.Start("Pretraining");

@@ -87,19 +87,19 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
         AtomicFile.WriteAllText(path, Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase) ? History.ToCsv() : History.ToJson());
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
+    internal override IReadOnlyList<ColumnSpec> InputColumns => _inputs;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
+    internal override IReadOnlyList<ColumnSpec> OutputColumns => _outputs;
 
     /// <inheritdoc/>
-    protected override string ComponentName => Component;
+    private protected override string ComponentName => Component;
 
     /// <inheritdoc/>
-    protected override int FormatVersion => CurrentFormatVersion;
+    private protected override int FormatVersion => CurrentFormatVersion;
 
     /// <inheritdoc/>
-    protected override VersionInfo GetVersionInfo() => VersionInfo;
+    private protected override VersionInfo GetVersionInfo() => VersionInfo;
 
     /// <summary>Sentence embeddings for <paramref name="texts"/> (eval mode, no gradients), one array per text.</summary>
     public float[][] Embed(IReadOnlyList<string?> texts)
@@ -128,7 +128,7 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
+    private protected override void ComputeBatch(ColumnBatch inputs, ColumnBatch outputs)
     {
         var texts = inputs.Text(0);
         var pooled = Pool(new ArraySegment<string?>(texts, 0, inputs.Count));
@@ -137,7 +137,7 @@ public sealed partial class LanguageModelTransformer : TorchRowTransformer
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() =>
+    private protected override IReadOnlyDictionary<string, byte[]> GetArchiveEntries() =>
         ModelBundle.ToEntries(Model, Tokenizer, History, _settings with { PretrainedBody = PretrainedBodyFingerprint });
 
     /// <summary>ML.NET's loader entry point (found through <see cref="LoadableClassAttribute"/>).</summary>

@@ -8,7 +8,7 @@ namespace MLNetForgetting.Modeling.Adapters;
 #pragma warning disable IDE1006 // module names double as parameter-name segments (layer.0.attention.down.weight)
 
 /// <summary>The adapters of one transformer layer: <c>attention</c> (after the attention-output dense layer) and <c>output</c> (after the FFN-output dense layer).</summary>
-public sealed class LayerAdapters : nn.Module
+internal sealed class LayerAdapters : nn.Module
 {
     private readonly BottleneckAdapter? attention;
     private readonly BottleneckAdapter? output;
@@ -34,7 +34,7 @@ public sealed class LayerAdapters : nn.Module
 /// (<see cref="RobertaResidualOutput.Adapter"/>); the model that forwards installs its own set first.
 /// Parameter names: <c>layer.{i}.attention.down.weight</c>, <c>layer.{i}.output.up.weight</c>, ...
 /// </summary>
-public sealed class AdapterSet : nn.Module
+internal sealed class AdapterSet : nn.Module
 {
     private readonly ModuleList<LayerAdapters> layer;
 
@@ -131,7 +131,7 @@ public sealed class AdapterSet : nn.Module
 }
 
 /// <summary>An empty adapter slot: returns its input unchanged and has no parameters.</summary>
-public sealed class PassThroughAdapter : Module<Tensor, Tensor>
+internal sealed class PassThroughAdapter : Module<Tensor, Tensor>
 {
     /// <summary>Creates a pass-through.</summary>
     public PassThroughAdapter() : base("adapter") { }

@@ -21,7 +21,7 @@ public enum AdapterVariant
 /// no biases. Both matrices start from N(0, σ²) with a small σ (2e-4 in LiST), so the adapter starts
 /// near the identity and inserting it barely changes the backbone's outputs.
 /// </summary>
-public sealed class BottleneckAdapter : Module<Tensor, Tensor>
+internal sealed class BottleneckAdapter : Module<Tensor, Tensor>
 {
     private readonly Linear down;
     private readonly Linear up;
