@@ -386,7 +386,7 @@ internal sealed class TrainingLoop<TBatch>
 /// <summary>
 /// What every training loop shares, whatever its batch type: the per-update seed and the checkpoint files.
 /// </summary>
-public static class TrainingLoop
+internal static class TrainingLoop
 {
     public const string CheckpointFile = "checkpoint.safetensors";
     public const string BestFile = "best.safetensors";
@@ -434,7 +434,7 @@ public static class TrainingLoop
 }
 
 /// <summary>What an after-update hook sees: the update just applied (from 1) and the run's event record.</summary>
-public sealed class UpdateContext
+internal sealed class UpdateContext
 {
     private readonly Action<long, string, string?> record;
 
