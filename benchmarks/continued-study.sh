@@ -28,17 +28,7 @@ LANGS=${LANGS:-"sw th de zh ar hi ru es vi"}
 TASK_PAIRS=${TASK_PAIRS:-3200}
 EVAL_PAIRS=${EVAL_PAIRS:-1000}
 THREADS=${THREADS:-1}
-export MLNF_TORCH_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
-mkdir -p "$RUNS"
-log() { echo "[$(date -u +%FT%TZ)] $*" | tee -a "$RUNS/study.log"; }
-
-# The CLI is copied out of the build folder so that rebuilding the repository cannot change a running study.
-if [[ -z "${SKIP_BUILD:-}" || ! -e "$RUNS/bin/mlnf.dll" ]]; then
-  dotnet build -c Release src/MLNetForgetting.Cli >/dev/null
-  rm -rf "$RUNS/bin.new" && cp -r src/MLNetForgetting.Cli/bin/Release/net10.0 "$RUNS/bin.new"
-  rm -rf "$RUNS/bin.old" && { [[ -e "$RUNS/bin" ]] && mv "$RUNS/bin" "$RUNS/bin.old" || true; } && mv "$RUNS/bin.new" "$RUNS/bin"
-fi
-mlnf() { nice -n 10 dotnet "$RUNS/bin/mlnf.dll" "$@"; }
+source benchmarks/study-common.sh   # log, the CLI copied into $RUNS/bin, mlnf
 
 # Runs the given job names (shell functions with arguments, one per line) two at a time.
 parallel2() {
