@@ -67,7 +67,7 @@ public sealed record TaskAdaptationSettings
     }
 }
 
-/// <summary>The outcome of task adaptation; validation metrics ("accuracy", and "loss" = 1 − accuracy) are in the history.</summary>
+/// <summary>The outcome of task adaptation; validation accuracy ("accuracy", which picks the best checkpoint) is in the history.</summary>
 internal sealed record TaskAdaptationResult(TrainingHistory History, long TotalSteps, long TruncatedPairs, long ResumedFromStep, long? BestStep);
 
 /// <summary>
@@ -185,16 +185,13 @@ internal static class TaskAdaptation
                 CheckpointDirectory = settings.CheckpointDirectory, CheckpointInterval = settings.CheckpointInterval, Resume = settings.Resume,
                 ValidationInterval = validation is null ? 0 : settings.ValidationInterval, KeepBestCheckpoint = settings.KeepBestCheckpoint,
                 LogInterval = settings.LogInterval, Phase = "task adaptation", Configuration = configuration,
+                BestMetric = "accuracy", HigherIsBetter = true,
             })
             {
                 Log = log,
                 Progress = progress,
-                // "loss" = error rate, so the loop's best-checkpoint keeping picks the most accurate weights.
                 Validate = validation is null ? null : _ =>
-                {
-                    double accuracy = Accuracy(model, tokenizer, validation, settings.BatchSize, maxLength);
-                    return new Dictionary<string, double> { ["accuracy"] = accuracy, ["loss"] = 1 - accuracy };
-                },
+                    new Dictionary<string, double> { ["accuracy"] = Accuracy(model, tokenizer, validation, settings.BatchSize, maxLength) },
             };
             var history = loop.Run(Epoch, (batch, _) => Step(model, batch, tokenizer.PadId, device), cancellationToken);
             if (settings.KeepBestCheckpoint && loop.LoadBestWeights())

@@ -25,8 +25,12 @@ internal sealed record TrainingLoopOptions
     public long LogInterval { get; init; } = 50;
     /// <summary>Run validation every this many updates (0: never).</summary>
     public long ValidationInterval { get; init; }
-    /// <summary>Keep the weights with the lowest validation "loss" in <c>best.safetensors</c> (the authors of [AF] keep the best forgetting checkpoint: docs/methods.md §1.4).</summary>
+    /// <summary>Keep the weights with the best validation <see cref="BestMetric"/> in <c>best.safetensors</c> (the authors of [AF] keep the best forgetting checkpoint: docs/methods.md §1.4).</summary>
     public bool KeepBestCheckpoint { get; init; }
+    /// <summary>The validation metric that picks the best checkpoint: "loss" (masked-LM loss) by default, "accuracy" for classifiers.</summary>
+    public string BestMetric { get; init; } = "loss";
+    /// <summary>Whether a larger <see cref="BestMetric"/> is better (accuracy) or a smaller one (loss, the default).</summary>
+    public bool HigherIsBetter { get; init; }
     /// <summary>
     /// Find the first non-finite value (slow): torch's autograd anomaly mode names the backward function
     /// that produced NaN/Inf, and after every update each parameter is checked so the update that first
@@ -106,7 +110,7 @@ internal sealed class TrainingLoop<TBatch>
     public IProgress<TrainingProgress>? Progress { get; init; }
     /// <summary>Called after update n has been applied and validated (inside no_grad), before its checkpoint is written.</summary>
     public Action<UpdateContext>? AfterUpdate { get; init; }
-    /// <summary>Held-out evaluation, called in eval mode under no_grad; a "loss" entry drives best-checkpoint keeping.</summary>
+    /// <summary>Held-out evaluation, called in eval mode under no_grad; its <see cref="TrainingLoopOptions.BestMetric"/> entry drives best-checkpoint keeping.</summary>
     public Func<long, IReadOnlyDictionary<string, double>>? Validate { get; init; }
     /// <summary>Extra strings stored in checkpoints (e.g. the trainer's configuration).</summary>
     public Func<IReadOnlyDictionary<string, string>>? CheckpointMetadata { get; init; }
@@ -268,9 +272,11 @@ internal sealed class TrainingLoop<TBatch>
         finally { model.train(); }
         History.Validations.Add(new ValidationRecord(n, metrics));
         Log?.Invoke($"{options.Phase}: validation after update {n}: " + string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}")));
-        if (options.KeepBestCheckpoint && options.CheckpointDirectory is { } dir && metrics.TryGetValue("loss", out var vl) && vl < bestValidationLoss)
+        // The best score is kept as a value to minimise (an accuracy negated), so checkpoints store one number either way.
+        if (options.KeepBestCheckpoint && options.CheckpointDirectory is { } dir && metrics.TryGetValue(options.BestMetric, out var value)
+            && (options.HigherIsBetter ? -value : value) < bestValidationLoss)
         {
-            bestValidationLoss = vl;
+            bestValidationLoss = options.HigherIsBetter ? -value : value;
             BestStep = n;
             var meta = new Dictionary<string, string> { ["mlnf.kind"] = "best-weights", ["mlnf.step"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             AtomicFile.Write(Path.Combine(dir, TrainingLoop.BestFile), s => SafeTensors.Write(s, ModelTensors(), meta));

@@ -145,6 +145,30 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    [DataRow(true, 4L)]   // accuracy: the highest value wins
+    [DataRow(false, 2L)]  // a loss: the lowest value wins
+    public void TheBestCheckpointFollowsTheChosenMetricAndDirection(bool higherIsBetter, long expectedBest)
+    {
+        using var dir = new MLNetForgetting.Tests.Infrastructure.TempDir();
+        var (model, opt) = Setup(total: 6);
+        using (model) using (opt)
+        {
+            var scores = new Dictionary<long, double> { [2] = 0.2, [4] = 0.9, [6] = 0.5 };
+            var loop = new TrainingLoop<long[][]>(model, opt, new TrainingLoopOptions
+            {
+                MaxSteps = 6, Seed = 1, ValidationInterval = 2, KeepBestCheckpoint = true, CheckpointDirectory = dir.Path,
+                BestMetric = "accuracy", HigherIsBetter = higherIsBetter,
+            })
+            {
+                // "loss" is present too and points the other way: only the chosen metric may decide.
+                Validate = n => new Dictionary<string, double> { ["accuracy"] = scores[n], ["loss"] = higherIsBetter ? scores[n] : 1 - scores[n] },
+            };
+            loop.Run(e => ToyEpochs(e), (b, c) => ToyMlmStep(model, b, c));
+            Assert.AreEqual(expectedBest, loop.BestStep);
+        }
+    }
+
+    [TestMethod]
     public void ExplodingLearningRateIsCaught()
     {
         var (model, _) = Setup();
